@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "tsinit",
+      "sources": [
+        "native/binding.cc",
+        "native/spawn.c",
+        "native/sys.c",
+        "native/sigcatch.c"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "cflags": ["-Wall", "-Wextra", "-O2", "-fvisibility=hidden"],
+      "cflags_c": ["-std=gnu11"],
+      "cflags_cc": ["-std=c++17", "-fno-exceptions"],
+      "cflags!": ["-fno-exceptions"]
+    }
+  ]
+}

@@ -1,0 +1,350 @@
+// The only file that includes napi.h: argument checks, conversion, exports.
+// Every function is one syscall (spawn: fork plus a bounded read of the error
+// pipe) and returns a number >= 0 or -errno; TypeError only for wrong types.
+#include <napi.h>
+#include <uv.h>
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+extern "C" {
+#include "sigcatch.h"
+#include "spawn.h"
+#include "sys.h"
+}
+
+namespace {
+
+int32_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    Napi::TypeError::New(info.Env(), std::string(what) + " must be a number").ThrowAsJavaScriptException();
+    return 0;
+  }
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+#define CHECK_ENV(info) \
+  if ((info).Env().IsExceptionPending()) return (info).Env().Undefined()
+
+Napi::Value N(const Napi::CallbackInfo& info, int64_t v) { return Napi::Number::New(info.Env(), static_cast<double>(v)); }
+
+Napi::Value PrctlSetChildSubreaper(const Napi::CallbackInfo& info) {
+  int on = Int(info, 0, "on");
+  CHECK_ENV(info);
+  return N(info, sys_prctl_set_child_subreaper(on));
+}
+
+Napi::Value PrctlGetChildSubreaper(const Napi::CallbackInfo& info) { return N(info, sys_prctl_get_child_subreaper()); }
+
+Napi::Value Setsid(const Napi::CallbackInfo& info) { return N(info, sys_setsid()); }
+
+Napi::Value Setpgid(const Napi::CallbackInfo& info) {
+  int pid = Int(info, 0, "pid"), pgid = Int(info, 1, "pgid");
+  CHECK_ENV(info);
+  return N(info, sys_setpgid(pid, pgid));
+}
+
+// Ids travel as doubles: uid_t is unsigned 32-bit and -1 means "unchanged".
+uint32_t Id(const Napi::CallbackInfo& info, size_t i) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "id must be a number").ThrowAsJavaScriptException();
+    return 0;
+  }
+  double d = info[i].As<Napi::Number>().DoubleValue();
+  return d < 0 ? static_cast<uint32_t>(-1) : static_cast<uint32_t>(d);
+}
+
+Napi::Value Setresuid(const Napi::CallbackInfo& info) {
+  uint32_t r = Id(info, 0), e = Id(info, 1), s = Id(info, 2);
+  CHECK_ENV(info);
+  return N(info, sys_setresuid(r, e, s));
+}
+
+Napi::Value Setresgid(const Napi::CallbackInfo& info) {
+  uint32_t r = Id(info, 0), e = Id(info, 1), s = Id(info, 2);
+  CHECK_ENV(info);
+  return N(info, sys_setresgid(r, e, s));
+}
+
+bool IdList(const Napi::CallbackInfo& info, Napi::Value v, std::vector<gid_t>* out) {
+  if (!v.IsArray()) {
+    Napi::TypeError::New(info.Env(), "groups must be an array of numbers").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value e = a.Get(i);
+    if (!e.IsNumber()) {
+      Napi::TypeError::New(info.Env(), "groups must be an array of numbers").ThrowAsJavaScriptException();
+      return false;
+    }
+    out->push_back(static_cast<gid_t>(e.As<Napi::Number>().DoubleValue()));
+  }
+  return true;
+}
+
+Napi::Value Setgroups(const Napi::CallbackInfo& info) {
+  std::vector<gid_t> groups;
+  if (!IdList(info, info[0], &groups)) return info.Env().Undefined();
+  return N(info, sys_setgroups(groups.size(), groups.data()));
+}
+
+Napi::Value Kill(const Napi::CallbackInfo& info) {
+  int pid = Int(info, 0, "pid"), sig = Int(info, 1, "signal");
+  CHECK_ENV(info);
+  return N(info, sys_kill(pid, sig));
+}
+
+// Drains waitpid(-1, WNOHANG) in one call: an Int32Array of (pid, status)
+// pairs, empty when nothing is left, or -errno. Batches are bounded so a storm
+// of exits cannot build an unbounded array; the caller loops while `more`.
+Napi::Value WaitpidDrain(const Napi::CallbackInfo& info) {
+  static int buf[2 * 4096];
+  int more = 0;
+  int n = sys_waitpid_drain(buf, 4096, &more);
+  if (n < 0) return N(info, n);
+  Napi::Int32Array arr = Napi::Int32Array::New(info.Env(), static_cast<size_t>(2 * n));
+  std::memcpy(arr.Data(), buf, sizeof(int) * 2 * static_cast<size_t>(n));
+  return arr;
+}
+
+Napi::Value Waitpid(const Napi::CallbackInfo& info) {
+  int pid = Int(info, 0, "pid"), flags = Int(info, 1, "flags");
+  CHECK_ENV(info);
+  int status = 0;
+  int r = sys_waitpid(pid, &status, flags);
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, N(info, r));
+  out.Set(1u, N(info, status));
+  return out;
+}
+
+Napi::Value SigRange(const Napi::CallbackInfo& info) {
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set(0u, N(info, sys_sigrtmin()));
+  out.Set(1u, N(info, sys_sigrtmax()));
+  return out;
+}
+
+Napi::Value Exit(const Napi::CallbackInfo& info) {
+  int code = Int(info, 0, "code");
+  CHECK_ENV(info);
+  // No atexit handlers, no Node teardown: the init's work is done and its
+  // logs were written synchronously. Only the kernel's cleanup remains.
+  _exit(code & 0xff);
+}
+
+// --- signals into the event loop -------------------------------------------
+
+struct SignalWatch {
+  uv_poll_t poll;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::AsyncContext* context;
+};
+SignalWatch* watch = nullptr;
+
+void OnSignalPipe(uv_poll_t* handle, int status, int events) {
+  (void)handle;
+  (void)status;
+  (void)events;
+  unsigned char chunk[512];
+  std::vector<unsigned char> got;
+  for (;;) {
+    int n = sigcatch_read(chunk, sizeof chunk);
+    if (n <= 0) break;
+    got.insert(got.end(), chunk, chunk + n);
+    if (n < static_cast<int>(sizeof chunk)) break;
+  }
+  if (got.empty()) return;
+  Napi::Env env(watch->env);
+  Napi::HandleScope scope(env);
+  Napi::Uint8Array arr = Napi::Uint8Array::New(env, got.size());
+  std::memcpy(arr.Data(), got.data(), got.size());
+  watch->callback.MakeCallback(env.Global(), {arr}, *watch->context);
+  if (env.IsExceptionPending()) {
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+// signalsStart(signals: number[], onSignals: (sigs: Uint8Array) => void)
+// Installs the handler for each signal and starts watching the pipe on the
+// event loop. May be called again to add signals (the callback is replaced).
+Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::vector<gid_t> sigs;
+  if (!IdList(info, info[0], &sigs)) return env.Undefined();
+  if (info.Length() < 2 || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "onSignals must be a function").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  std::vector<int> isigs(sigs.begin(), sigs.end());
+  int fd = sigcatch_install(isigs.data(), static_cast<int>(isigs.size()));
+  if (fd < 0) return N(info, fd);
+  if (watch == nullptr) {
+    watch = new SignalWatch();
+    watch->env = env;
+    watch->context = new Napi::AsyncContext(env, "tsinit:signals");
+    uv_loop_t* loop = nullptr;
+    if (napi_get_uv_event_loop(env, &loop) != napi_ok) return N(info, -EINVAL);
+    int r = uv_poll_init(loop, &watch->poll, fd);
+    if (r < 0) return N(info, r);
+    r = uv_poll_start(&watch->poll, UV_READABLE, OnSignalPipe);
+    if (r < 0) return N(info, r);
+  }
+  watch->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  return N(info, 0);
+}
+
+// Signals lost because the pipe was full: an array of 65 counts, or null.
+Napi::Value SignalsOverflow(const Napi::CallbackInfo& info) {
+  unsigned counts[65];
+  if (sigcatch_take_overflow(counts) == 0) return info.Env().Null();
+  Napi::Array out = Napi::Array::New(info.Env(), 65);
+  for (uint32_t i = 0; i < 65; i++) out.Set(i, N(info, counts[i]));
+  return out;
+}
+
+// --- spawn -------------------------------------------------------------------
+
+// A Buffer copied into a NUL-terminated string owned by the caller.
+bool CString(const Napi::Env& env, Napi::Value v, const char* what, std::string* out) {
+  if (!v.IsBuffer()) {
+    Napi::TypeError::New(env, std::string(what) + " must be a Buffer").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Buffer<char> b = v.As<Napi::Buffer<char>>();
+  out->assign(b.Data(), b.Length());
+  if (out->find('\0') != std::string::npos) {
+    Napi::TypeError::New(env, std::string(what) + " must not contain NUL bytes").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+bool CStringList(const Napi::Env& env, Napi::Value v, const char* what, std::vector<std::string>* out) {
+  if (!v.IsArray()) {
+    Napi::TypeError::New(env, std::string(what) + " must be an array of Buffers").ThrowAsJavaScriptException();
+    return false;
+  }
+  Napi::Array a = v.As<Napi::Array>();
+  out->resize(a.Length());
+  for (uint32_t i = 0; i < a.Length(); i++)
+    if (!CString(env, a.Get(i), what, &(*out)[i])) return false;
+  return true;
+}
+
+int32_t OptInt(Napi::Object o, const char* key, int32_t dflt) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : dflt;
+}
+
+// spawn({ path, argv, envp, session, uid?, gid?, groups?, umask, cwd, map, keep, listenPidIndex })
+// → { pid } or { errno, step } (errno negative, as everywhere).
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) {
+    Napi::TypeError::New(env, "spawn options must be an object").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Napi::Object o = info[0].As<Napi::Object>();
+
+  std::string path, cwd;
+  std::vector<std::string> argv, envp;
+  if (!CString(env, o.Get("path"), "path", &path)) return env.Undefined();
+  if (!CStringList(env, o.Get("argv"), "argv", &argv)) return env.Undefined();
+  if (!CStringList(env, o.Get("envp"), "envp", &envp)) return env.Undefined();
+  bool has_cwd = !o.Get("cwd").IsUndefined() && !o.Get("cwd").IsNull();
+  if (has_cwd && !CString(env, o.Get("cwd"), "cwd", &cwd)) return env.Undefined();
+
+  std::vector<gid_t> groups;
+  bool set_ids = o.Get("uid").IsNumber();
+  if (set_ids && !IdList(info, o.Get("groups"), &groups)) return env.Undefined();
+
+  std::vector<spawn_fd_map> map;
+  Napi::Value mv = o.Get("map");
+  if (mv.IsArray()) {
+    Napi::Array a = mv.As<Napi::Array>();
+    for (uint32_t i = 0; i + 1 < a.Length(); i += 2)
+      map.push_back({a.Get(i).As<Napi::Number>().Int32Value(), a.Get(i + 1).As<Napi::Number>().Int32Value()});
+  }
+  std::vector<gid_t> keep_u;
+  if (o.Get("keep").IsArray() && !IdList(info, o.Get("keep"), &keep_u)) return env.Undefined();
+  std::vector<int> keep(keep_u.begin(), keep_u.end());
+
+  // Every pointer the child will read, built here, before fork.
+  std::vector<char*> argvp, envpp;
+  for (auto& s : argv) argvp.push_back(&s[0]);
+  argvp.push_back(nullptr);
+  int listen_idx = OptInt(o, "listenPidIndex", -1);
+  for (auto& s : envp) envpp.push_back(&s[0]);
+  envpp.push_back(nullptr);
+  char* listen_buf = nullptr;
+  if (listen_idx >= 0 && static_cast<size_t>(listen_idx) < envp.size()) {
+    // Room for "LISTEN_PID=" and any pid, written in place by the child.
+    envp[listen_idx].assign("LISTEN_PID=");
+    envp[listen_idx].resize(32, '\0');
+    listen_buf = &envp[listen_idx][0];
+    envpp[listen_idx] = listen_buf;
+  }
+
+  spawn_options opt;
+  std::memset(&opt, 0, sizeof opt);
+  opt.path = path.c_str();
+  opt.argv = argvp.data();
+  opt.envp = envpp.data();
+  opt.session = OptInt(o, "session", SESSION_SETSID);
+  opt.set_ids = set_ids ? 1 : 0;
+  if (set_ids) {
+    opt.uid = static_cast<uid_t>(o.Get("uid").As<Napi::Number>().DoubleValue());
+    opt.gid = static_cast<gid_t>(o.Get("gid").As<Napi::Number>().DoubleValue());
+    opt.ngroups = static_cast<int>(groups.size());
+    opt.groups = groups.data();
+  }
+  opt.umask = OptInt(o, "umask", -1);
+  opt.cwd = has_cwd ? cwd.c_str() : nullptr;
+  opt.nmap = static_cast<int>(map.size());
+  opt.map = map.data();
+  opt.nkeep = static_cast<int>(keep.size());
+  opt.keep = keep.data();
+  opt.listen_pid_env = listen_buf;
+
+  spawn_result res;
+  spawn_process(&opt, &res);
+  Napi::Object out = Napi::Object::New(env);
+  if (res.err != 0) {
+    out.Set("errno", N(info, -res.err));
+    out.Set("step", N(info, res.step));
+  } else {
+    out.Set("pid", N(info, res.pid));
+  }
+  return out;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("prctlSetChildSubreaper", Napi::Function::New(env, PrctlSetChildSubreaper));
+  exports.Set("prctlGetChildSubreaper", Napi::Function::New(env, PrctlGetChildSubreaper));
+  exports.Set("setsid", Napi::Function::New(env, Setsid));
+  exports.Set("setpgid", Napi::Function::New(env, Setpgid));
+  exports.Set("setresuid", Napi::Function::New(env, Setresuid));
+  exports.Set("setresgid", Napi::Function::New(env, Setresgid));
+  exports.Set("setgroups", Napi::Function::New(env, Setgroups));
+  exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("waitpid", Napi::Function::New(env, Waitpid));
+  exports.Set("waitpidDrain", Napi::Function::New(env, WaitpidDrain));
+  exports.Set("sigrtRange", Napi::Function::New(env, SigRange));
+  exports.Set("signalsStart", Napi::Function::New(env, SignalsStart));
+  exports.Set("signalsOverflow", Napi::Function::New(env, SignalsOverflow));
+  exports.Set("spawn", Napi::Function::New(env, Spawn));
+  exports.Set("_exit", Napi::Function::New(env, Exit));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tsinit, Init)

@@ -1,0 +1,181 @@
+/* fork/exec with a close-on-exec error pipe, after libuv's src/unix/process.c.
+ * Everything the child needs is prepared by the caller; between fork and
+ * execve the child makes only async-signal-safe calls, like a signal handler:
+ * no malloc, no stdio, no locks. A failure is written to the pipe as
+ * {errno, step} and the child _exits; EOF on the pipe means execve succeeded. */
+#define _GNU_SOURCE
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct child_error {
+  int err;
+  int step;
+};
+
+static void child_fail(int fd, int step) {
+  struct child_error rec = {errno, step};
+  ssize_t r;
+  do r = write(fd, &rec, sizeof rec);
+  while (r < 0 && errno == EINTR);
+  _exit(127);
+}
+
+/* Marks every descriptor from 3 up close-on-exec. close_range (Linux 5.11)
+ * does it in one call; older kernels get a bounded loop. */
+static int cloexec_from_3(void) {
+#ifdef SYS_close_range
+  if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+#endif
+  long max = sysconf(_SC_OPEN_MAX);
+  if (max < 0 || max > 1 << 20) max = 1 << 20;
+  for (int fd = 3; fd < max; fd++) {
+    int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+  return 0;
+}
+
+static void write_pid(char *dst, pid_t pid) {
+  char tmp[16];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + pid % 10);
+    pid /= 10;
+  } while (pid > 0 && n < (int)sizeof tmp);
+  while (n > 0) *dst++ = tmp[--n];
+  *dst = '\0';
+}
+
+static void child(const struct spawn_options *opt, int errfd) {
+  /* 1. Dispositions back to default. Node ignores SIGPIPE and SIGXFSZ and the
+   * init catches everything it forwards; an exec'd program must start with
+   * neither (tini and libuv do the same). glibc refuses its private signals
+   * 32 and 33 with EINVAL, which is fine: they are not ours to reset. The
+   * mask is still fully blocked, so none of the init's handlers can run here. */
+  struct sigaction dfl;
+  for (unsigned i = 0; i < sizeof dfl; i++) ((char *)&dfl)[i] = 0;
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; sig++) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    if (sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL) child_fail(errfd, STEP_SIGNALS);
+  }
+
+  /* 2. Its own session, so the command leads a process group the init can
+   * signal as a whole, and is detached from the init's terminal (dumb-init). */
+  if (opt->session == SESSION_SETSID && setsid() < 0) child_fail(errfd, STEP_SETSID);
+  if (opt->session == SESSION_SETPGID && setpgid(0, 0) < 0) child_fail(errfd, STEP_SETPGID);
+
+  /* 3. Credentials: groups, then gid, then uid (libuv, runc): once the uid is
+   * gone, changing groups or gid is no longer permitted. */
+  if (opt->set_ids) {
+    if (setgroups((size_t)opt->ngroups, opt->groups) < 0) child_fail(errfd, STEP_SETGROUPS);
+    if (setresgid(opt->gid, opt->gid, opt->gid) < 0) child_fail(errfd, STEP_SETRESGID);
+    if (setresuid(opt->uid, opt->uid, opt->uid) < 0) child_fail(errfd, STEP_SETRESUID);
+  }
+
+  if (opt->umask >= 0) umask((mode_t)opt->umask);
+
+  /* cwd after the credentials, so the directory is entered with the target
+   * user's permissions. */
+  if (opt->cwd != NULL && chdir(opt->cwd) < 0) child_fail(errfd, STEP_CHDIR);
+
+  /* 4. Descriptors. First lift every mapped source above the highest target so
+   * that no dup2 overwrites a source still needed (libuv does the same). */
+  int top = 2;
+  for (int i = 0; i < opt->nmap; i++)
+    if (opt->map[i].target > top) top = opt->map[i].target;
+  int moved[64];
+  if (opt->nmap > 64) {
+    errno = E2BIG;
+    child_fail(errfd, STEP_FDS);
+  }
+  for (int i = 0; i < opt->nmap; i++) {
+    moved[i] = fcntl(opt->map[i].source, F_DUPFD_CLOEXEC, top + 1);
+    if (moved[i] < 0) child_fail(errfd, STEP_FDS);
+  }
+  /* Nothing Node or the init opened may reach the command: everything from 3
+   * up becomes close-on-exec, then exactly the wanted ones are let through. */
+  cloexec_from_3();
+  for (int i = 0; i < opt->nmap; i++)
+    if (dup2(moved[i], opt->map[i].target) < 0) child_fail(errfd, STEP_FDS);
+  /* Node marks 0-16 close-on-exec at start-up; stdio must pass through. */
+  for (int fd = 0; fd <= 2; fd++) fcntl(fd, F_SETFD, 0);
+  for (int i = 0; i < opt->nkeep; i++)
+    if (fcntl(opt->keep[i], F_SETFD, 0) < 0 && errno != EBADF) child_fail(errfd, STEP_FDS);
+
+  /* 5. systemd's LISTEN_PID must name the process that receives the sockets:
+   * only the child knows its pid, and it may not allocate. */
+  if (opt->listen_pid_env != NULL) write_pid(opt->listen_pid_env + 11, getpid());
+
+  /* 6. Unblock everything last, so no signal is handled half-way through. */
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+
+  execve(opt->path, opt->argv, opt->envp);
+  child_fail(errfd, STEP_EXECVE);
+}
+
+void spawn_process(const struct spawn_options *opt, struct spawn_result *result) {
+  result->pid = 0;
+  result->err = 0;
+  result->step = STEP_NONE;
+
+  int ep[2];
+  if (pipe2(ep, O_CLOEXEC) < 0) {
+    result->err = errno;
+    result->step = STEP_PIPE;
+    return;
+  }
+
+  /* Block every signal across fork, so the child cannot run one of the init's
+   * handlers before it has reset them (libuv). */
+  sigset_t all, saved;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ep[0]);
+    child(opt, ep[1]);
+  }
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, NULL);
+  close(ep[1]);
+
+  if (pid < 0) {
+    close(ep[0]);
+    result->err = fork_errno;
+    result->step = STEP_FORK;
+    return;
+  }
+
+  struct child_error rec;
+  ssize_t n;
+  do n = read(ep[0], &rec, sizeof rec);
+  while (n < 0 && errno == EINTR);
+  close(ep[0]);
+
+  if (n == (ssize_t)sizeof rec) {
+    /* The child failed before execve and has _exited: reap it here, as libuv
+     * does, so no zombie of a process that never ran is left behind. */
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    result->err = rec.err;
+    result->step = rec.step;
+    return;
+  }
+  result->pid = pid;
+}

@@ -1,0 +1,87 @@
+/* Thin syscall wrappers: each returns a value >= 0 or -errno, retrying EINTR
+ * where the call is restartable. Mechanism only: no policy, no Node. */
+#define _GNU_SOURCE
+#include "sys.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RET(expr) return (expr) < 0 ? -errno : 0
+
+int sys_prctl_set_child_subreaper(int on) { RET(prctl(PR_SET_CHILD_SUBREAPER, on ? 1UL : 0UL, 0UL, 0UL, 0UL)); }
+
+int sys_prctl_get_child_subreaper(void) {
+  int v = 0;
+  if (prctl(PR_GET_CHILD_SUBREAPER, (unsigned long)&v, 0UL, 0UL, 0UL) < 0) return -errno;
+  return v;
+}
+
+int sys_setsid(void) {
+  pid_t r = setsid();
+  return r < 0 ? -errno : (int)r;
+}
+
+int sys_setpgid(pid_t pid, pid_t pgid) { RET(setpgid(pid, pgid)); }
+/* glibc's setresuid/setresgid/setgroups apply to every thread of the process
+ * (the SIGSETXID broadcast), which is what a privilege drop in a threaded
+ * Node process needs: no thread may keep the old ids. */
+int sys_setresuid(uid_t r, uid_t e, uid_t s) { RET(setresuid(r, e, s)); }
+int sys_setresgid(gid_t r, gid_t e, gid_t s) { RET(setresgid(r, e, s)); }
+int sys_setgroups(size_t n, const gid_t *groups) { RET(setgroups(n, groups)); }
+int sys_kill(pid_t pid, int sig) { RET(kill(pid, sig)); }
+
+int sys_waitpid(pid_t pid, int *status, int flags) {
+  pid_t r;
+  do r = waitpid(pid, status, flags);
+  while (r < 0 && errno == EINTR);
+  return r < 0 ? -errno : (int)r;
+}
+
+int sys_waitpid_drain(int *out, int max_pairs, int *more) {
+  int n = 0;
+  *more = 0;
+  while (n < max_pairs) {
+    int status = 0;
+    pid_t r = waitpid(-1, &status, WNOHANG);
+    if (r == 0) return n;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ECHILD) return n;
+      return n > 0 ? n : -errno;
+    }
+    out[2 * n] = (int)r;
+    out[2 * n + 1] = status;
+    n++;
+  }
+  *more = 1;
+  return n;
+}
+
+int sys_inherited_fds(int *out, int max) {
+  DIR *d = opendir("/proc/self/fd");
+  if (d == NULL) return -errno;
+  int self = dirfd(d);
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    int fd = atoi(e->d_name);
+    if (fd < 3 || fd == self) continue;
+    int flags = fcntl(fd, F_GETFD);
+    if (flags < 0 || (flags & FD_CLOEXEC)) continue;
+    if (n < max) out[n] = fd;
+    n++;
+  }
+  closedir(d);
+  return n < max ? n : max;
+}
+
+int sys_sigrtmin(void) { return SIGRTMIN; }
+int sys_sigrtmax(void) { return SIGRTMAX; }

@@ -1,0 +1,40 @@
+/* Thin syscall wrappers: each returns a value >= 0 or -errno. No Node headers here. */
+#ifndef TSINIT_SYS_H
+#define TSINIT_SYS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int sys_prctl_set_child_subreaper(int on);
+int sys_prctl_get_child_subreaper(void);
+int sys_setsid(void);
+int sys_setpgid(pid_t pid, pid_t pgid);
+int sys_setresuid(uid_t r, uid_t e, uid_t s);
+int sys_setresgid(gid_t r, gid_t e, gid_t s);
+int sys_setgroups(size_t n, const gid_t *groups);
+int sys_kill(pid_t pid, int sig);
+
+/* Drain waitpid(-1, WNOHANG) into out (pairs of pid, raw status) until it
+ * returns 0 or ECHILD, or out is full. Returns the number of pairs stored, or
+ * -errno for an error other than ECHILD. *more is set when out filled up. */
+int sys_waitpid_drain(int *out, int max_pairs, int *more);
+
+/* One waitpid(pid, &status, flags). Returns pid (status stored), 0, or -errno. */
+int sys_waitpid(pid_t pid, int *status, int flags);
+
+/* Descriptors 3 and up that are open without FD_CLOEXEC, read from
+ * /proc/self/fd. Returns how many were stored in out (at most max), or -errno. */
+int sys_inherited_fds(int *out, int max);
+
+int sys_sigrtmin(void);
+int sys_sigrtmax(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Entry: side effects only. Signal handlers go in first, before anything else
+// loads, so the window in which a signal meets Node's defaults is as short as
+// Node allows; runMain does the rest and its status becomes tsinit's.
+import { native } from './native';
+import { catchableSignals, setRealtimeRange } from './signals';
+
+setRealtimeRange(native.sigrtRange());
+// Signals that arrive before the command exists wait in the addon's pipe and
+// are handled, in order, right after the spawn (the spawn is synchronous, so
+// the event loop cannot read them earlier).
+let handler: (sigs: Uint8Array) => void = () => {};
+const installed = native.signalsStart(catchableSignals(), (sigs) => handler(sigs));
+
+// Everything else loads after the handlers are in place.
+import * as fs from 'node:fs';
+const { inheritedFds } = require('./fds') as typeof import('./fds');
+const inherited = inheritedFds();
+const { rawArgs, rawEnv } = require('./proc') as typeof import('./proc');
+const { runMain } = require('./main') as typeof import('./main');
+
+function exit(status: number): never {
+  return native._exit(status);
+}
+
+if (installed < 0) {
+  fs.writeSync(2, `tsinit: cannot install signal handlers (errno ${-installed})\n`);
+  exit(125);
+}
+
+runMain({
+  args: rawArgs(),
+  env: rawEnv(),
+  inherited,
+  setSignalHandler: (h) => {
+    handler = h;
+  },
+}).then(exit, (err: unknown) => {
+  fs.writeSync(2, `tsinit: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  exit(125);
+});

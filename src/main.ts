@@ -1,0 +1,106 @@
+// parse → configure → spawn → supervise; resolves to tsinit's exit status.
+// Before the spawn every error exits (nothing has started); after it, see supervisor.ts.
+import * as fs from 'node:fs';
+import { HELP, USAGE, parseArgs } from './args';
+import { createLogger, type Logger } from './log';
+import { native } from './native';
+import { errnoMessage } from './errno';
+import { SESSION, spawnCommand, type SpawnError } from './spawn';
+import { Supervisor } from './supervisor';
+
+export const EXIT = {
+  usage: 2,
+  startFailed: 125,
+  cannotExecute: 126,
+  notFound: 127,
+} as const;
+
+export interface MainDeps {
+  /** Raw arguments after the script. */
+  args: Buffer[];
+  /** Raw environment, passed to the command unchanged. */
+  env: Buffer[];
+  /** Descriptors inherited from tsinit's parent, from 3 up. */
+  inherited: number[];
+  /** Routes the signals the addon catches to the supervisor. */
+  setSignalHandler(handler: (sigs: Uint8Array) => void): void;
+  log?: Logger;
+}
+
+function printable(b: Buffer): string {
+  return b.toString().replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** The exit status for a spawn that failed, and the one line that says why. */
+export function spawnFailure(err: SpawnError, command: Buffer): { status: number; message: string } {
+  const name = printable(command);
+  const why = errnoMessage(err.errno);
+  if (err.step === 'execvp' || err.step === 'execve') {
+    const notFound = err.code === 'ENOENT' || err.code === 'ENOTDIR';
+    return { status: notFound ? EXIT.notFound : EXIT.cannotExecute, message: `cannot run '${name}': ${why}` };
+  }
+  return { status: EXIT.startFailed, message: `cannot start '${name}': ${err.step}: ${why}` };
+}
+
+export function runMain(deps: MainDeps): Promise<number> {
+  const env = process.env;
+  const parsed = parseArgs(deps.args, env);
+  const earlyLog = deps.log ?? createLogger(0);
+  switch (parsed.kind) {
+    case 'help':
+      fs.writeSync(1, `${HELP}\n`);
+      return Promise.resolve(0);
+    case 'version': {
+      const pkg = require('../package.json') as { version: string };
+      fs.writeSync(1, `tsinit ${pkg.version}\n`);
+      return Promise.resolve(0);
+    }
+    case 'usage-error':
+      earlyLog.error(parsed.message);
+      earlyLog.error(USAGE);
+      return Promise.resolve(EXIT.usage);
+    case 'run':
+      break;
+  }
+  const o = parsed.options;
+  const log = deps.log ?? createLogger(o.verbosity);
+  if (deps.log) log.verbosity = o.verbosity;
+
+  // Orphans of the subtree re-parent to the nearest subreaper: without this,
+  // tsinit under another supervisor would leave them to someone else.
+  if (process.pid !== 1 && o.subreaper) {
+    const r = native.prctlSetChildSubreaper(1);
+    if (r < 0) log.warning(`cannot become a child subreaper (${errnoMessage(r)}): orphans will not be reaped by tsinit`);
+    else log.info('not PID 1: registered as a child subreaper');
+  }
+
+  let child: number;
+  try {
+    child = spawnCommand({ command: o.command, env: deps.env, session: SESSION.setsid, keep: deps.inherited });
+  } catch (err) {
+    const f = spawnFailure(err as SpawnError, o.command[0]!);
+    log.error(f.message);
+    return Promise.resolve(f.status);
+  }
+  // The point of no return: the command runs.
+  log.info(`started command (pid ${child}): ${o.command.map(printable).join(' ')}`);
+
+  return new Promise<number>((resolve) => {
+    const sup = new Supervisor({
+      child,
+      singleChild: o.singleChild,
+      log,
+      onDone: (status) => {
+        log.info(`exiting with status ${status}`);
+        resolve(status);
+      },
+    });
+    deps.setSignalHandler((sigs) => {
+      try {
+        sup.onSignals(sigs);
+      } catch (err) {
+        log.warning(`internal error, carrying on: ${(err as Error).stack ?? String(err)}`);
+      }
+    });
+  });
+}
