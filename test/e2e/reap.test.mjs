@@ -1,0 +1,63 @@
+// Orphans re-parented to tsinit are reaped while the command still runs, as
+// PID 1 and as a subreaper; a storm of 5,000 leaves no zombie behind.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MODES, startInit, fixture, lineWatcher, zombiesOf, childrenOf, exists, waitFor, procStat } from '../helpers/init.mjs';
+
+// The command: make N orphans (their pids, as tsinit's pid namespace sees
+// them, go to stdout), say "made", then wait for stdin to close.
+function orphanScript(n) {
+  return ['sh', '-c', `${fixture('orphans')} ${n}; echo made; exec cat >/dev/null`];
+}
+
+for (const mode of MODES) {
+  for (const n of [50, 5000]) {
+    test(`${mode}: ${n} orphans are all reaped while the command runs`, async () => {
+      const h = startInit(['-vv', ...orphanScript(n)], { mode, timeoutMs: 60000 });
+      try {
+        const out = lineWatcher(h.proc.stdout);
+        await out.waitLine((l) => l === 'made', 'the orphans to be made', 30000);
+        const pid = await h.initPid;
+        const made = out.lines.filter((l) => /^[0-9]+$/.test(l)).map(Number);
+        assert.is(made.length, n);
+        // No zombie child of tsinit is left, and the command is still alive.
+        await waitFor('no zombie children of tsinit', () => zombiesOf(pid).length === 0, 20000);
+        const kids = childrenOf(pid);
+        assert.is(kids.length, 1, `tsinit's children: ${kids}`);
+        assert.is.not(procStat(kids[0])[3], 'Z');
+        // Every orphan went through tsinit's waitpid: one "reaped" line each
+        // (the orphans helper itself is reaped by its shell, not by tsinit).
+        h.proc.stdin.end();
+        const r = await h.result;
+        assert.is(r.code, 0, r.stderr.toString().slice(-500));
+        const reaped = r.stderr.toString().split('\n').filter((l) => /^tsinit: debug: reaped pid [0-9]+ \(status 0\)$/.test(l));
+        assert.is(reaped.length, n);
+        if (mode === 'subreaper') for (const p of made.slice(0, 200)) assert.not.ok(exists(p) && procStat(p)[3] === 'Z', `pid ${p} is a zombie`);
+      } finally {
+        h.kill();
+      }
+    });
+  }
+
+  test(`${mode}: --no-subreaper is honoured only where it means something`, async () => {
+    const h = startInit(['--no-subreaper', ...orphanScript(3)], { mode, timeoutMs: 20000 });
+    try {
+      const out = lineWatcher(h.proc.stdout);
+      await out.waitLine((l) => l === 'made', 'orphans made', 10000);
+      const pid = await h.initPid;
+      if (mode === 'pid1') {
+        // PID 1 reaps its namespace's orphans whatever the flag says.
+        await waitFor('orphans reaped by PID 1', () => zombiesOf(pid).length === 0, 10000);
+      } else {
+        // Not a subreaper: the orphans went to the test's own subreaper chain, not to tsinit.
+        assert.is(childrenOf(pid).length, 1);
+      }
+      h.proc.stdin.end();
+      assert.is((await h.result).code, 0);
+    } finally {
+      h.kill();
+    }
+  });
+}
+
+test.run();

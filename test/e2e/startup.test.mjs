@@ -1,0 +1,97 @@
+// Start-up and idling: a signal sent as soon as tsinit's handlers are in is
+// not lost; SIGUSR1 never opens Node's inspector; an idle tsinit uses no CPU.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import { MODES, startInit, fixture, lineWatcher, procStatus, procStat, maskHas, waitFor, childrenOf, fdsOf, sleep } from '../helpers/init.mjs';
+
+const S = os.constants.signals;
+
+/** Waits until tsinit's own handler is installed: only tsinit's addon catches real-time signal 40. */
+async function handlersInstalled(pid) {
+  await waitFor('tsinit handlers', () => {
+    try {
+      return maskHas(procStatus(pid).get('SigCgt'), 40);
+    } catch {
+      return false;
+    }
+  }, 10000, 1);
+}
+
+for (const mode of MODES) {
+  test(`${mode}: a SIGTERM sent the moment the handlers are in is not lost`, async () => {
+    for (let i = 0; i < 5; i++) {
+      // sleep would run 30 s if the signal were lost; the timeout is far shorter.
+      const h = startInit(['sleep', '30'], { mode, timeoutMs: 15000 });
+      try {
+        const pid = await h.initPid;
+        await handlersInstalled(pid);
+        process.kill(pid, S.SIGTERM);
+        const r = await h.result;
+        assert.is(r.timedOut, false, 'the signal was lost');
+        assert.is(r.code, 128 + S.SIGTERM, r.stderr.toString());
+      } finally {
+        h.kill();
+      }
+    }
+  });
+
+  test(`${mode}: SIGUSR1 is forwarded and opens no inspector in tsinit`, async () => {
+    const h = startInit([fixture('sigrec')], { mode, timeoutMs: 20000 });
+    try {
+      const out = lineWatcher(h.proc.stdout);
+      await out.waitLine((l) => l.startsWith('ready'), 'recorder ready');
+      const pid = await h.initPid;
+      const threadsBefore = fs.readdirSync(`/proc/${pid}/task`).length;
+      process.kill(pid, S.SIGUSR1);
+      await out.waitLine((l) => l === `c ${S.SIGUSR1}`, 'SIGUSR1 at the command');
+      await sleep(300);
+      // Node's inspector would listen on 127.0.0.1:9229 (port 0x2411) with a socket of tsinit's.
+      // (0, 1 and 2 are the harness's socketpairs.)
+      const sockets = Object.entries(fdsOf(pid)).filter(([fd, l]) => Number(fd) > 2 && l.startsWith('socket:'));
+      assert.equal(sockets, [], 'tsinit holds a socket');
+      const listening = fs
+        .readFileSync(`/proc/${pid}/net/tcp`, 'utf8')
+        .split('\n')
+        .filter((l) => / [0-9A-F]{8}:2411 /.test(l) && / 0A /.test(l));
+      assert.is(listening.length, 0, 'something listens on 9229 in tsinit\'s network namespace');
+      assert.is(fs.readdirSync(`/proc/${pid}/task`).length, threadsBefore, 'a thread was started');
+      h.proc.stdin.end();
+      assert.is((await h.result).code, 0);
+    } finally {
+      h.kill();
+    }
+  });
+
+  test(`${mode}: idle tsinit uses no CPU over 2 s`, async () => {
+    const h = startInit(['sleep', '30'], { mode, timeoutMs: 20000 });
+    try {
+      const pid = await h.initPid;
+      await waitFor('the command', () => childrenOf(pid).some((c) => procStat(c)[2] === 'sleep'));
+      await sleep(500);
+      const ticks = () => {
+        const f = procStat(pid);
+        return Number(f[14]) + Number(f[15]);
+      };
+      const switches = () =>
+        fs.readdirSync(`/proc/${pid}/task`).reduce((sum, t) => {
+          const s = fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+          return sum + Number(/voluntary_ctxt_switches:\s*(\d+)/.exec(s)[1]);
+        }, 0);
+      const t0 = ticks();
+      const w0 = switches();
+      await sleep(2000);
+      const used = ticks() - t0;
+      const woke = switches() - w0;
+      const hz = 100;
+      assert.ok(used <= 2, `tsinit used ${used} ticks (${(used * 1000) / hz} ms) of CPU while idle`);
+      // No timers: at most a stray wake-up from Node's platform threads.
+      assert.ok(woke <= 4, `tsinit woke ${woke} times while idle`);
+    } finally {
+      h.kill();
+    }
+  });
+}
+
+test.run();
