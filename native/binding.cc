@@ -93,6 +93,25 @@ Napi::Value Setgroups(const Napi::CallbackInfo& info) {
   return N(info, sys_setgroups(groups.size(), groups.data()));
 }
 
+Napi::Value PrctlSetPdeathsig(const Napi::CallbackInfo& info) {
+  int sig = Int(info, 0, "signal");
+  CHECK_ENV(info);
+  return N(info, sys_prctl_set_pdeathsig(sig));
+}
+
+#define FD_CALL(Name, fn)                              \
+  Napi::Value Name(const Napi::CallbackInfo& info) {   \
+    int fd = Int(info, 0, "fd");                       \
+    CHECK_ENV(info);                                   \
+    return N(info, fn(fd));                            \
+  }
+FD_CALL(Isatty, sys_isatty)
+FD_CALL(Tcgetpgrp, sys_tcgetpgrp)
+FD_CALL(Tcgetsid, sys_tcgetsid)
+FD_CALL(Tiocnotty, sys_tiocnotty)
+
+Napi::Value Getsid(const Napi::CallbackInfo& info) { return N(info, sys_getsid()); }
+
 Napi::Value Kill(const Napi::CallbackInfo& info) {
   int pid = Int(info, 0, "pid"), sig = Int(info, 1, "signal");
   CHECK_ENV(info);
@@ -299,6 +318,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   opt.argv = argvp.data();
   opt.envp = envpp.data();
   opt.session = OptInt(o, "session", SESSION_SETSID);
+  opt.tty = OptInt(o, "tty", TTY_NONE);
+  opt.tty_fd = OptInt(o, "ttyFd", 0);
   opt.set_ids = set_ids ? 1 : 0;
   if (set_ids) {
     opt.uid = static_cast<uid_t>(o.Get("uid").As<Napi::Number>().DoubleValue());
@@ -335,6 +356,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setresgid", Napi::Function::New(env, Setresgid));
   exports.Set("setgroups", Napi::Function::New(env, Setgroups));
   exports.Set("kill", Napi::Function::New(env, Kill));
+  exports.Set("prctlSetPdeathsig", Napi::Function::New(env, PrctlSetPdeathsig));
+  exports.Set("isatty", Napi::Function::New(env, Isatty));
+  exports.Set("getsid", Napi::Function::New(env, Getsid));
+  exports.Set("tcgetpgrp", Napi::Function::New(env, Tcgetpgrp));
+  exports.Set("tcgetsid", Napi::Function::New(env, Tcgetsid));
+  exports.Set("tiocnotty", Napi::Function::New(env, Tiocnotty));
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
   exports.Set("waitpidDrain", Napi::Function::New(env, WaitpidDrain));
   exports.Set("sigrtRange", Napi::Function::New(env, SigRange));

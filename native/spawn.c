@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
+#include <termios.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -76,6 +78,12 @@ static void child(const struct spawn_options *opt, int errfd) {
    * signal as a whole, and is detached from the init's terminal (dumb-init). */
   if (opt->session == SESSION_SETSID && setsid() < 0) child_fail(errfd, STEP_SETSID);
   if (opt->session == SESSION_SETPGID && setpgid(0, 0) < 0) child_fail(errfd, STEP_SETPGID);
+
+  /* The terminal, so job control works in `docker run -it ... bash`. Every
+   * signal is still blocked, so tcsetpgrp from what is for a moment a
+   * background group is not stopped by SIGTTOU (tini ignores it instead). */
+  if (opt->tty == TTY_ACQUIRE && ioctl(opt->tty_fd, TIOCSCTTY, 0) < 0) child_fail(errfd, STEP_TTY);
+  if (opt->tty == TTY_FOREGROUND && tcsetpgrp(opt->tty_fd, getpid()) < 0) child_fail(errfd, STEP_TTY);
 
   /* 3. Credentials: groups, then gid, then uid (libuv, runc): once the uid is
    * gone, changing groups or gid is no longer permitted. */

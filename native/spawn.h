@@ -23,7 +23,19 @@ enum spawn_step {
   STEP_LISTEN_PID = 9,
   STEP_EXECVE = 10,
   STEP_FORK = 11,
-  STEP_PIPE = 12
+  STEP_PIPE = 12,
+  STEP_TTY = 13
+};
+
+/* What the child does with the terminal on tty_fd. */
+enum spawn_tty {
+  TTY_NONE = 0,
+  /* After setsid: make it the controlling terminal (TIOCSCTTY), which also
+   * makes the new session's group its foreground group. */
+  TTY_ACQUIRE = 1,
+  /* After setpgid: become the foreground group of the terminal of the session
+   * it shares with the init (tcsetpgrp), as tini does. */
+  TTY_FOREGROUND = 2
 };
 
 enum spawn_session { SESSION_NONE = 0, SESSION_SETSID = 1, SESSION_SETPGID = 2 };
@@ -38,6 +50,8 @@ struct spawn_options {
   char *const *argv;        /* NULL-terminated */
   char *const *envp;        /* NULL-terminated */
   int session;              /* enum spawn_session */
+  int tty;                  /* enum spawn_tty */
+  int tty_fd;
   int set_ids;              /* apply groups, gid, uid */
   uid_t uid;
   gid_t gid;

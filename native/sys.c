@@ -9,7 +9,9 @@
 #include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,6 +38,30 @@ int sys_setresuid(uid_t r, uid_t e, uid_t s) { RET(setresuid(r, e, s)); }
 int sys_setresgid(gid_t r, gid_t e, gid_t s) { RET(setresgid(r, e, s)); }
 int sys_setgroups(size_t n, const gid_t *groups) { RET(setgroups(n, groups)); }
 int sys_kill(pid_t pid, int sig) { RET(kill(pid, sig)); }
+int sys_prctl_set_pdeathsig(int sig) { RET(prctl(PR_SET_PDEATHSIG, (unsigned long)sig, 0UL, 0UL, 0UL)); }
+
+int sys_isatty(int fd) {
+  struct termios t;
+  if (tcgetattr(fd, &t) == 0) return 1;
+  return errno == EBADF ? -EBADF : 0;
+}
+
+int sys_getsid(void) {
+  pid_t r = getsid(0);
+  return r < 0 ? -errno : (int)r;
+}
+
+int sys_tcgetpgrp(int fd) {
+  pid_t r = tcgetpgrp(fd);
+  return r < 0 ? -errno : (int)r;
+}
+
+int sys_tcgetsid(int fd) {
+  pid_t r = tcgetsid(fd);
+  return r < 0 ? -errno : (int)r;
+}
+
+int sys_tiocnotty(int fd) { RET(ioctl(fd, TIOCNOTTY)); }
 
 int sys_waitpid(pid_t pid, int *status, int flags) {
   pid_t r;

@@ -17,6 +17,17 @@ int sys_setresuid(uid_t r, uid_t e, uid_t s);
 int sys_setresgid(gid_t r, gid_t e, gid_t s);
 int sys_setgroups(size_t n, const gid_t *groups);
 int sys_kill(pid_t pid, int sig);
+int sys_prctl_set_pdeathsig(int sig);
+/* 1 if fd is a terminal, 0 if not, -errno for a bad fd. */
+int sys_isatty(int fd);
+/* The calling process's session id, or -errno. */
+int sys_getsid(void);
+/* The foreground process group of the terminal on fd, or -errno. */
+int sys_tcgetpgrp(int fd);
+/* The session that has the terminal on fd as controlling terminal, or -errno. */
+int sys_tcgetsid(int fd);
+/* Gives up the controlling terminal (ioctl TIOCNOTTY). */
+int sys_tiocnotty(int fd);
 
 /* Drain waitpid(-1, WNOHANG) into out (pairs of pid, raw status) until it
  * returns 0 or ECHILD, or out is full. Returns the number of pairs stored, or

@@ -1,6 +1,9 @@
 // Command-line options, usage text and TSINIT_* environment: pure, no I/O.
 // Options end at the first word that is not an option, or at "--", like tini's
 // getopt("+..."), so `tsinit ls -l` runs `ls -l`.
+import { parseSignal, signalNames } from './signals';
+
+export type LogFormat = 'text' | 'json';
 
 export interface Options {
   verbosity: number;
@@ -10,6 +13,34 @@ export interface Options {
   subreaper: boolean;
   /** The command and its arguments, byte for byte. */
   command: Buffer[];
+
+  // Lifecycle (shutdown, rewriting, remapping, parent death, logging).
+  /** How long descendants get between the stop signal and SIGKILL, in ms. */
+  graceMs: number;
+  /** What remaining descendants get first at shutdown. */
+  stopSignal: number;
+  /** Incoming signal → signal forwarded instead; 0 drops it (dumb-init -r). */
+  rewrite: Map<number, number>;
+  /** The command's exit status → tsinit's (tini -e). */
+  remapExit: Map<number, number>;
+  /** tsinit's own parent-death signal (tini -p), or 0. */
+  pdeathsig: number;
+  logFormat: LogFormat;
+
+  // Privilege drop and socket hand-off: raw text here, checked by privdrop.ts.
+  /** USER[:GROUP], names or numeric ids. */
+  user: string | undefined;
+  /** Explicit supplementary groups, comma-separated. */
+  groups: string | undefined;
+  /** --listen specs in the order given (they become fds 3, 4, ...). */
+  listen: string[];
+  /** Capabilities granted to the command as ambient capabilities. */
+  caps: string[];
+  workdir: string | undefined;
+  umask: string | undefined;
+  dryRun: boolean;
+  /** PR_SET_NO_NEW_PRIVS before running the command (default on). */
+  noNewPrivs: boolean;
 }
 
 export type Parsed =
@@ -18,7 +49,7 @@ export type Parsed =
   | { kind: 'version' }
   | { kind: 'usage-error'; message: string };
 
-export const USAGE = 'usage: tsinit [-h] [-V] [-v]... [-c|--single-child] [--no-subreaper] [--] COMMAND [ARG...]';
+export const USAGE = 'usage: tsinit [-h] [-V] [-v]... [-c] [-u USER[:GROUP]] [--listen SPEC]... [--grace DURATION] [OPTION]... [--] COMMAND [ARG...]';
 
 export const HELP = `${USAGE}
 
@@ -34,9 +65,53 @@ options:
   -g                    accepted for tini: forwarding to the group is the default
   -s                    accepted for tini: tsinit is a subreaper by itself
 
+lifecycle:
+      --grace DURATION  time descendants get between the stop signal and SIGKILL
+                        at shutdown (5s; 500ms, 2s, 1m; a bare number is seconds)
+      --stop-signal SIG signal remaining descendants get first (SIGTERM)
+  -r, --rewrite FROM:TO forward signal FROM as TO; TO 0 drops it (repeatable)
+  -e, --remap-exit CODE[:NEW]
+                        exit NEW (default 0) when the command's status is CODE
+  -p, --pdeathsig SIG   signal tsinit gets when its parent dies
+      --log-format FMT  text (default) or json, one event a line on stderr
+
+privileges:
+  -u, --user USER[:GROUP]
+                        run as USER (name or id); drops tsinit's own ids too
+      --groups G1,G2    supplementary groups (default: USER's from /etc/group)
+      --listen SPEC     bind before the drop, pass as fd 3, 4, ... with LISTEN_FDS:
+                        tcp://HOST:PORT, udp://HOST:PORT, unix:/PATH[,mode=0660]
+                        [,owner=USER[:GROUP]]; add ,name=NAME for LISTEN_FDNAMES
+      --cap CAP         keep CAP as an ambient capability for the command
+      --workdir DIR     working directory, entered as the target user
+      --umask MODE      umask for the command (octal)
+      --allow-new-privs do not set no_new_privs
+      --dry-run         print the resolved plan as JSON and exit
+
 exit status: the command's; 128+N if it was killed by signal N; 127 if it was
 not found; 126 if it could not be executed; 125 if tsinit failed to start it;
 2 for a usage error.`;
+
+/** 5s, 500ms, 1.5s, 2m, or a bare number of seconds → ms; null if malformed. */
+export function parseDuration(text: string): number | null {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(text);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = m[2] ?? 's';
+  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60000;
+  return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+function signalOrError(text: string, what: string): number | Parsed {
+  const n = parseSignal(text);
+  if (n === null) return usageError(`${what}: unknown signal '${text}' (use a number or one of ${signalNames().join(', ')})`);
+  return n;
+}
+
+function exitCodeOrError(text: string, what: string): number | Parsed {
+  if (!/^[0-9]+$/.test(text) || Number(text) > 255) return usageError(`${what}: '${text}' is not an exit status (0-255)`);
+  return Number(text);
+}
 
 interface Spec {
   long?: string;
@@ -69,6 +144,78 @@ const SPECS: readonly Spec[] = [
       o.subreaper = false;
     },
   },
+  {
+    long: 'grace',
+    value: 'DURATION',
+    apply: (o, v) => {
+      const ms = parseDuration(v);
+      if (ms === null) return usageError(`--grace: '${v}' is not a duration (5s, 500ms, 2m)`);
+      o.graceMs = ms;
+    },
+  },
+  {
+    long: 'stop-signal',
+    value: 'SIG',
+    apply: (o, v) => {
+      const n = signalOrError(v, '--stop-signal');
+      if (typeof n !== 'number') return n;
+      o.stopSignal = n;
+    },
+  },
+  {
+    long: 'rewrite',
+    short: 'r',
+    value: 'FROM:TO',
+    apply: (o, v) => {
+      const [from, to, extra] = v.split(':');
+      if (from === undefined || to === undefined || extra !== undefined) return usageError(`--rewrite: '${v}' is not FROM:TO`);
+      const f = signalOrError(from, '--rewrite');
+      if (typeof f !== 'number') return f;
+      const t = to === '0' ? 0 : signalOrError(to, '--rewrite');
+      if (typeof t !== 'number') return t;
+      o.rewrite.set(f, t);
+    },
+  },
+  {
+    long: 'remap-exit',
+    short: 'e',
+    value: 'CODE[:NEW]',
+    apply: (o, v) => {
+      const [code, to = '0', extra] = v.split(':');
+      if (code === undefined || extra !== undefined) return usageError(`--remap-exit: '${v}' is not CODE[:NEW]`);
+      const c = exitCodeOrError(code, '--remap-exit');
+      if (typeof c !== 'number') return c;
+      const n = exitCodeOrError(to, '--remap-exit');
+      if (typeof n !== 'number') return n;
+      o.remapExit.set(c, n);
+    },
+  },
+  {
+    long: 'pdeathsig',
+    short: 'p',
+    value: 'SIG',
+    apply: (o, v) => {
+      const n = signalOrError(v, '--pdeathsig');
+      if (typeof n !== 'number') return n;
+      o.pdeathsig = n;
+    },
+  },
+  {
+    long: 'log-format',
+    value: 'FORMAT',
+    apply: (o, v) => {
+      if (v !== 'text' && v !== 'json') return usageError(`--log-format: '${v}' is not text or json`);
+      o.logFormat = v;
+    },
+  },
+  { long: 'user', short: 'u', value: 'USER[:GROUP]', apply: (o, v) => void (o.user = v) },
+  { long: 'groups', value: 'G1,G2', apply: (o, v) => void (o.groups = v) },
+  { long: 'listen', value: 'SPEC', apply: (o, v) => void o.listen.push(v) },
+  { long: 'cap', value: 'CAP', apply: (o, v) => void o.caps.push(...v.split(',').filter((c) => c !== '')) },
+  { long: 'workdir', value: 'DIR', apply: (o, v) => void (o.workdir = v) },
+  { long: 'umask', value: 'MODE', apply: (o, v) => void (o.umask = v) },
+  { long: 'dry-run', apply: (o) => void (o.dryRun = true) },
+  { long: 'allow-new-privs', apply: (o) => void (o.noNewPrivs = false) },
   // tini's -g (signal the group) is our default; tini's -s (be a subreaper) is automatic.
   { short: 'g', apply: (o) => void (o.singleChild = false) },
   { short: 's', apply: (o) => void (o.subreaper = true) },
@@ -88,7 +235,26 @@ export function verbosityFromEnv(value: string | undefined): number | string {
 export function parseArgs(argv: readonly Buffer[], env: Readonly<Record<string, string | undefined>>): Parsed {
   const v = verbosityFromEnv(env['TSINIT_VERBOSITY']);
   if (typeof v === 'string') return usageError(v);
-  const o: Options = { verbosity: v, singleChild: false, subreaper: true, command: [] };
+  const o: Options = {
+    verbosity: v,
+    singleChild: false,
+    subreaper: true,
+    command: [],
+    graceMs: 5000,
+    stopSignal: 15,
+    rewrite: new Map(),
+    remapExit: new Map(),
+    pdeathsig: 0,
+    logFormat: 'text',
+    user: undefined,
+    groups: undefined,
+    listen: [],
+    caps: [],
+    workdir: undefined,
+    umask: undefined,
+    dryRun: false,
+    noNewPrivs: true,
+  };
 
   let i = 0;
   for (; i < argv.length; i++) {

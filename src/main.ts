@@ -7,6 +7,7 @@ import { native } from './native';
 import { errnoMessage } from './errno';
 import { SESSION, spawnCommand, type SpawnError } from './spawn';
 import { Supervisor } from './supervisor';
+import { preparePrivileges } from './privdrop';
 
 export const EXIT = {
   usage: 2,
@@ -74,9 +75,17 @@ export function runMain(deps: MainDeps): Promise<number> {
     else log.info('not PID 1: registered as a child subreaper');
   }
 
+  // Everything privileged happens here, before the spawn: binding sockets,
+  // then the irreversible drop of tsinit's own credentials.
+  const prep = preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log });
+  if (prep.kind === 'exit') {
+    if (prep.message !== null) log.error(prep.message);
+    return Promise.resolve(prep.status);
+  }
+
   let child: number;
   try {
-    child = spawnCommand({ command: o.command, env: deps.env, session: SESSION.setsid, keep: deps.inherited });
+    child = spawnCommand({ command: o.command, env: prep.env, session: SESSION.setsid, keep: prep.keep, ...prep.spawn });
   } catch (err) {
     const f = spawnFailure(err as SpawnError, o.command[0]!);
     log.error(f.message);

@@ -9,6 +9,10 @@ export interface NativeSpawnOptions {
   envp: Buffer[];
   /** 0: leave as is, 1: setsid (default), 2: setpgid(0, 0). */
   session: number;
+  /** 0: leave the terminal alone, 1: TIOCSCTTY after setsid, 2: tcsetpgrp after setpgid. */
+  tty?: number;
+  /** The terminal's descriptor for `tty` (default 0). */
+  ttyFd?: number;
   uid?: number;
   gid?: number;
   groups?: number[];
@@ -35,6 +39,15 @@ export interface Binding {
   setresgid(r: number, e: number, s: number): number;
   setgroups(groups: number[]): number;
   kill(pid: number, sig: number): number;
+  prctlSetPdeathsig(sig: number): number;
+  /** 1 for a terminal, 0 for anything else, -EBADF for a closed descriptor. */
+  isatty(fd: number): number;
+  getsid(): number;
+  tcgetpgrp(fd: number): number;
+  /** The session whose controlling terminal is on fd. */
+  tcgetsid(fd: number): number;
+  /** ioctl(fd, TIOCNOTTY): the session leader gives up its controlling terminal. */
+  tiocnotty(fd: number): number;
   /** [pid or -errno, raw status] */
   waitpid(pid: number, flags: number): [number, number];
   /** (pid, raw status) pairs from waitpid(-1, WNOHANG) until it returns 0 or ECHILD, at most 4096 pairs; or -errno. */

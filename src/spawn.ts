@@ -20,9 +20,11 @@ export const SPAWN_STEPS: Readonly<Record<number, string>> = {
   10: 'execve',
   11: 'fork',
   12: 'pipe2',
+  13: 'terminal',
 };
 
 export const SESSION = { none: 0, setsid: 1, setpgid: 2 } as const;
+export const TTY = { none: 0, acquire: 1, foreground: 2 } as const;
 
 /** glibc's execvp searches this when PATH is unset; so do Docker's images. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -23,7 +23,12 @@ test('-- ends options, and what follows may look like an option', () => {
 
 test('defaults: group forwarding, subreaper on, quiet', () => {
   const p = run(['true']);
-  assert.equal({ ...p.options, command: null }, { verbosity: 0, singleChild: false, subreaper: true, command: null });
+  assert.is(p.options.verbosity, 0);
+  assert.is(p.options.singleChild, false);
+  assert.is(p.options.subreaper, true);
+  assert.is(p.options.graceMs, 5000);
+  assert.is(p.options.stopSignal, 15);
+  assert.is(p.options.noNewPrivs, true);
 });
 
 test('clusters and repeats: -vvv, -v -v, --verbose', () => {
