@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -370,6 +371,28 @@ static int parse_mask_line(const char *b, const char *key, unsigned long long *o
   return 0;
 }
 
+/* The set an init is waiting for in rt_sigtimedwait (sigwait, sigtimedwait):
+ * while it waits, the kernel takes those signals out of its blocked mask, so
+ * SigBlk alone would miss tini and dumb-init most of the time. Read the set
+ * from the first syscall argument, in the init's own memory. */
+static unsigned long long sigwait_set(pid_t pid, int sys_fd) {
+  char b[512];
+  ssize_t r = pread(sys_fd, b, sizeof b - 1, 0);
+  if (r <= 0) return 0;
+  b[r] = 0;
+  long nr;
+  unsigned long long addr;
+  if (sscanf(b, "%ld 0x%llx", &nr, &addr) != 2 || nr != SYS_rt_sigtimedwait) return 0;
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/mem", pid);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  unsigned long long set = 0;
+  if (pread(fd, &set, sizeof set, (off_t)addr) != (ssize_t)sizeof set) set = 0;
+  close(fd);
+  return set;
+}
+
 static void mode_blind(void) {
   long reps = optn("reps", 1);
   unsigned long long mask = 0;
@@ -384,27 +407,41 @@ static void mode_blind(void) {
     char p[64];
     snprintf(p, sizeof p, "/proc/%d/status", pid);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) die("open status");
+    snprintf(p, sizeof p, "/proc/%d/syscall", pid);
+    int sys_fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || sys_fd < 0) die("open /proc/PID/status or syscall");
     int64_t t = 0;
     long polls = 0;
+    const char *how = "none";
     for (;;) {
       ssize_t r = pread(fd, buf, sizeof buf - 1, 0);
       if (r <= 0) break;
       buf[r] = 0;
       polls++;
+      if (pre->t_exec == 0) continue;
       unsigned long long blk = 0, cgt = 0;
-      if (parse_mask_line(buf, "\nSigBlk:\t", &blk) == 0 && parse_mask_line(buf, "\nSigCgt:\t", &cgt) == 0 &&
-          ((blk | cgt) & mask) == mask && pre->t_exec != 0) {
+      if (parse_mask_line(buf, "\nSigBlk:\t", &blk) < 0 || parse_mask_line(buf, "\nSigCgt:\t", &cgt) < 0) break;
+      if (((blk | cgt) & mask) == mask) {
         t = now_ns();
+        how = (cgt & mask) == mask ? "caught" : "caught|blocked";
         break;
+      }
+      if (strstr(buf, "\nState:\tS")) {
+        unsigned long long w = sigwait_set(pid, sys_fd);
+        if (w && ((blk | cgt | w) & mask) == mask) {
+          t = now_ns();
+          how = "sigwait";
+          break;
+        }
       }
       if (strstr(buf, "\nState:\tZ")) break;
       if (spin_us) sleep_us(spin_us);
     }
     close(fd);
-    int st = kill_init(pid);
-    (void)st;
-    printf("%s{\"exec\":%lld,\"handled\":%lld,\"polls\":%ld}", i ? "," : "", (long long)pre->t_exec, (long long)t, polls);
+    close(sys_fd);
+    kill_init(pid);
+    printf("%s{\"exec\":%lld,\"handled\":%lld,\"polls\":%ld,\"how\":\"%s\"}", i ? "," : "", (long long)pre->t_exec,
+           (long long)t, polls, how);
   }
   printf("]}\n");
 }

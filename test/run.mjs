@@ -45,8 +45,8 @@ function runUvu(pattern, env) {
 const runs = [{ label: `Node ${process.versions.node}`, pattern: only ?? '\\.test\\.mjs$', env: process.env }];
 if (!only) {
   for (const major of ['22', '24']) {
-    const bin = path.join(root, 'build/node', major, 'bin/node');
-    const skip = path.join(root, 'build/node', `${major}.skip`);
+    const bin = path.join(root, 'test/.node', major, 'bin/node');
+    const skip = path.join(root, 'test/.node', `${major}.skip`);
     if (fs.existsSync(bin)) runs.push({ label: `Node ${major} (tsinit's runtime)`, pattern: OTHER_MAJORS_PATTERN, env: { ...process.env, TSINIT_TEST_NODE: bin } });
     else console.log(`SKIP: the suite on Node ${major}: ${fs.existsSync(skip) ? fs.readFileSync(skip, 'utf8').trim() : 'not fetched (run npm run build)'}`);
   }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../..');
 export const CLI = path.join(ROOT, 'dist/cli.js');
-export const FIXTURES = path.join(ROOT, 'build/fixtures');
+export const FIXTURES = path.join(ROOT, 'test/.bin');
 export const fixture = (name) => path.join(FIXTURES, name);
 export const NODE = process.env.TSINIT_TEST_NODE || process.execPath;
 
