@@ -220,6 +220,14 @@ Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
   return N(info, 0);
 }
 
+// signalsIgnore(signals: number[]): SIG_IGN for each; 0 or -errno.
+Napi::Value SignalsIgnore(const Napi::CallbackInfo& info) {
+  std::vector<gid_t> sigs;
+  if (!IdList(info, info[0], &sigs)) return info.Env().Undefined();
+  std::vector<int> isigs(sigs.begin(), sigs.end());
+  return N(info, sigcatch_ignore(isigs.data(), static_cast<int>(isigs.size())));
+}
+
 // Signals lost because the pipe was full: an array of 65 counts, or null.
 Napi::Value SignalsOverflow(const Napi::CallbackInfo& info) {
   unsigned counts[65];
@@ -367,6 +375,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sigrtRange", Napi::Function::New(env, SigRange));
   exports.Set("signalsStart", Napi::Function::New(env, SignalsStart));
   exports.Set("signalsOverflow", Napi::Function::New(env, SignalsOverflow));
+  exports.Set("signalsIgnore", Napi::Function::New(env, SignalsIgnore));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("_exit", Napi::Function::New(env, Exit));
   return exports;

@@ -53,6 +53,15 @@ int sigcatch_install(const int *sigs, int n) {
   return pipe_r;
 }
 
+int sigcatch_ignore(const int *sigs, int n) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = SIG_IGN;
+  for (int i = 0; i < n; i++)
+    if (sigaction(sigs[i], &sa, NULL) < 0) return -errno;
+  return 0;
+}
+
 int sigcatch_read(unsigned char *out, int max) {
   if (pipe_r < 0) return -EBADF;
   ssize_t r;

@@ -12,6 +12,9 @@ extern "C" {
  * call adds signals and returns the same read end. */
 int sigcatch_install(const int *sigs, int n);
 
+/* Sets each signal in sigs to SIG_IGN (no longer caught). Returns 0 or -errno. */
+int sigcatch_ignore(const int *sigs, int n);
+
 /* Reads what has arrived into out (one signal number per byte, in order of
  * arrival). Returns the count (0 when nothing is pending) or -errno. */
 int sigcatch_read(unsigned char *out, int max);

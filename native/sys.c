@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <termios.h>
@@ -61,7 +62,22 @@ int sys_tcgetsid(int fd) {
   return r < 0 ? -errno : (int)r;
 }
 
-int sys_tiocnotty(int fd) { RET(ioctl(fd, TIOCNOTTY)); }
+/* A session leader that gives up its terminal makes the kernel send SIGHUP
+ * and SIGCONT to the terminal's foreground group, which is tsinit's own at
+ * this point. They are not for the command, so they are ignored (discarded
+ * when generated) for the length of the ioctl, then the handlers return. */
+int sys_tiocnotty(int fd) {
+  struct sigaction ign, old_hup, old_cont;
+  memset(&ign, 0, sizeof ign);
+  ign.sa_handler = SIG_IGN;
+  sigaction(SIGHUP, &ign, &old_hup);
+  sigaction(SIGCONT, &ign, &old_cont);
+  int r = ioctl(fd, TIOCNOTTY);
+  int e = errno;
+  sigaction(SIGHUP, &old_hup, NULL);
+  sigaction(SIGCONT, &old_cont, NULL);
+  return r < 0 ? -e : 0;
+}
 
 int sys_waitpid(pid_t pid, int *status, int flags) {
   pid_t r;

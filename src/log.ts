@@ -1,14 +1,19 @@
-// "tsinit: <level>: ..." lines on stderr, written synchronously with write(2).
-// Never through process.stderr: for a pipe, libuv would set O_NONBLOCK on the
-// open file description that the command shares, and the command's own writes
-// would start failing with EAGAIN.
+// Lifecycle events, one line each on stderr: "tsinit: <level>: <text>", or a
+// JSON object per line with a timestamp and an event name. Written
+// synchronously with write(2), never through process.stderr: for a pipe, libuv
+// would set O_NONBLOCK on the open file description that the command shares,
+// and the command's own writes would start failing with EAGAIN.
 import * as fs from 'node:fs';
 
 export const LEVELS = { error: 0, warning: 0, info: 1, debug: 2 } as const;
 export type Level = keyof typeof LEVELS;
+export type Fields = Readonly<Record<string, string | number | boolean | null | readonly number[]>>;
 
 export interface Logger {
   verbosity: number;
+  format: 'text' | 'json';
+  /** One event: its name, the human text, and fields for the JSON form. */
+  event(level: Level, name: string, text: string, fields?: Fields): void;
   error(msg: string): void;
   warning(msg: string): void;
   info(msg: string): void;
@@ -30,19 +35,24 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-export function createLogger(verbosity: number, fd = 2): Logger {
+export function createLogger(verbosity: number, format: 'text' | 'json' = 'text', fd = 2): Logger {
   const log: Logger = {
     verbosity,
+    format,
     enabled: (level) => LEVELS[level] <= log.verbosity,
-    // Errors keep the plain form users grep for: "tsinit: cannot run 'x': ...".
-    error: (msg) => writeAll(fd, `tsinit: ${msg}\n`),
-    warning: (msg) => writeAll(fd, `tsinit: warning: ${msg}\n`),
-    info: (msg) => {
-      if (log.verbosity >= LEVELS.info) writeAll(fd, `tsinit: info: ${msg}\n`);
+    event: (level, name, text, fields) => {
+      if (LEVELS[level] > log.verbosity) return;
+      if (log.format === 'json') {
+        writeAll(fd, `${JSON.stringify({ ts: new Date().toISOString(), level, event: name, msg: text, pid: process.pid, ...fields })}\n`);
+      } else {
+        // Errors keep the plain form users grep for: "tsinit: cannot run 'x': ...".
+        writeAll(fd, level === 'error' ? `tsinit: ${text}\n` : `tsinit: ${level}: ${text}\n`);
+      }
     },
-    debug: (msg) => {
-      if (log.verbosity >= LEVELS.debug) writeAll(fd, `tsinit: debug: ${msg}\n`);
-    },
+    error: (msg) => log.event('error', 'error', msg),
+    warning: (msg) => log.event('warning', 'warning', msg),
+    info: (msg) => log.event('info', 'info', msg),
+    debug: (msg) => log.event('debug', 'debug', msg),
   };
   return log;
 }

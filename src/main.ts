@@ -5,7 +5,8 @@ import { HELP, USAGE, parseArgs } from './args';
 import { createLogger, type Logger } from './log';
 import { native } from './native';
 import { errnoMessage } from './errno';
-import { SESSION, spawnCommand, type SpawnError } from './spawn';
+import { spawnCommand, type SpawnError } from './spawn';
+import { planTerminal } from './tty';
 import { Supervisor } from './supervisor';
 import { preparePrivileges } from './privdrop';
 
@@ -15,6 +16,10 @@ export const EXIT = {
   cannotExecute: 126,
   notFound: 127,
 } as const;
+
+/** At -v, when and how often to look for zombies whose parent is not reaping them. */
+const NEGLIGENCE_FIRST_MS = 1000;
+const NEGLIGENCE_EVERY_MS = 10000;
 
 export interface MainDeps {
   /** Raw arguments after the script. */
@@ -64,8 +69,17 @@ export function runMain(deps: MainDeps): Promise<number> {
       break;
   }
   const o = parsed.options;
-  const log = deps.log ?? createLogger(o.verbosity);
-  if (deps.log) log.verbosity = o.verbosity;
+  const log = deps.log ?? createLogger(o.verbosity, o.logFormat);
+  if (deps.log) {
+    log.verbosity = o.verbosity;
+    log.format = o.logFormat;
+  }
+
+  // tini -p: a subreaper under a supervisor learns of that supervisor's death.
+  if (o.pdeathsig !== 0) {
+    const r = native.prctlSetPdeathsig(o.pdeathsig);
+    if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
+  }
 
   // Orphans of the subtree re-parent to the nearest subreaper: without this,
   // tsinit under another supervisor would leave them to someone else.
@@ -83,27 +97,33 @@ export function runMain(deps: MainDeps): Promise<number> {
     return Promise.resolve(prep.status);
   }
 
+  const term = planTerminal(log);
   let child: number;
   try {
-    child = spawnCommand({ command: o.command, env: prep.env, session: SESSION.setsid, keep: prep.keep, ...prep.spawn });
+    child = spawnCommand({ command: o.command, env: prep.env, keep: prep.keep, ...prep.spawn, ...term });
   } catch (err) {
     const f = spawnFailure(err as SpawnError, o.command[0]!);
     log.error(f.message);
     return Promise.resolve(f.status);
   }
   // The point of no return: the command runs.
-  log.info(`started command (pid ${child}): ${o.command.map(printable).join(' ')}`);
+  const argv = o.command.map(printable);
+  log.event('info', 'command-started', `started command (pid ${child}): ${argv.join(' ')}`, { child, argv: argv.join(' ') });
 
   return new Promise<number>((resolve) => {
     const sup = new Supervisor({
       child,
       singleChild: o.singleChild,
+      rewrite: o.rewrite,
+      remapExit: o.remapExit,
+      graceMs: o.graceMs,
+      stopSignal: o.stopSignal,
+      isPid1: process.pid === 1,
       log,
-      onDone: (status) => {
-        log.info(`exiting with status ${status}`);
-        resolve(status);
-      },
+      onDone: resolve,
     });
+    // At -v, name any process that leaves its zombie children unreaped.
+    if (log.enabled('info')) sup.watchNegligentParents(NEGLIGENCE_FIRST_MS, NEGLIGENCE_EVERY_MS);
     deps.setSignalHandler((sigs) => {
       try {
         sup.onSignals(sigs);

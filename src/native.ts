@@ -56,6 +56,8 @@ export interface Binding {
   sigrtRange(): [number, number];
   /** Catches each signal into a self-pipe watched by the event loop; onSignals gets them in order of arrival. */
   signalsStart(signals: number[], onSignals: (signals: Uint8Array) => void): number;
+  /** SIG_IGN for each: tsinit stops catching (and forwarding) them. */
+  signalsIgnore(signals: number[]): number;
   /** Per-signal counts lost to a full pipe since the last call, or null. */
   signalsOverflow(): number[] | null;
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
@@ -63,19 +65,42 @@ export interface Binding {
   _exit(code: number): never;
 }
 
+/** glibc's version ("2.36"), or null on musl and other C libraries. */
+function glibcVersion(): string | null {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ?? null;
+}
+
+/** One line naming the platform, what failed and what to install. */
+function loadError(err: unknown): string {
+  const why = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+  if (process.platform !== 'linux') return `tsinit runs on Linux only, not ${process.platform}-${process.arch}`;
+  const glibc = glibcVersion();
+  const where = `linux-${process.arch} (${glibc ? `glibc ${glibc}` : 'not glibc'}, Node ${process.versions.node})`;
+  const build = 'install python3, make and g++ (Alpine: apk add python3 make g++) and run `npm rebuild tsinit` to build it from source';
+  let fix: string;
+  if (!glibc || (process.arch !== 'x64' && process.arch !== 'arm64')) fix = `no prebuild for this platform: ${build}`;
+  else if (Number(glibc.split('.')[1]) < 28 && glibc.startsWith('2.')) fix = `the prebuild needs glibc 2.28 or later: ${build}`;
+  else fix = `reinstall tsinit (its prebuilds/linux-${process.arch}/ should hold the addon), or ${build}`;
+  return `cannot load the native addon for ${where}: ${why}; ${fix}`;
+}
+
 function load(): Binding {
   const root = path.join(__dirname, '..');
   try {
-    // node-gyp-build has no types; its contract is require(root) → the addon.
+    // node-gyp-build has no types; its contract is require(root) → the addon
+    // (a local build in build/Release if there is one, else the prebuild).
     const build = require('node-gyp-build') as (dir: string) => unknown;
     return build(root) as Binding;
   } catch (err) {
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    const where = `${process.platform}-${process.arch}, Node ${process.versions.node}, N-API ${process.versions.napi}`;
-    const fixed = new Error(
-      `cannot load the native addon for ${where} (${why}); ` +
-        'no prebuild matches this platform: install python3, make and a C++ compiler, then reinstall tsinit to build it from source',
-    );
+    const message = loadError(err);
+    // Run as the CLI, a stack trace would only hide the one line that says
+    // what to do: print it and exit as for any failure to start (125).
+    if (require.main?.filename === path.join(__dirname, 'cli.js')) {
+      require('node:fs').writeSync(2, `tsinit: ${message}\n`);
+      process.exit(125);
+    }
+    const fixed = new Error(message);
     (fixed as NodeJS.ErrnoException).code = 'TSINIT_NO_ADDON';
     throw fixed;
   }

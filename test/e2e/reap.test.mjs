@@ -13,7 +13,7 @@ function orphanScript(n) {
 for (const mode of MODES) {
   for (const n of [50, 5000]) {
     test(`${mode}: ${n} orphans are all reaped while the command runs`, async () => {
-      const h = startInit(['-vv', ...orphanScript(n)], { mode, timeoutMs: 60000 });
+      const h = startInit(['-vv', '--log-format', 'json', ...orphanScript(n)], { mode, timeoutMs: 60000 });
       try {
         const out = lineWatcher(h.proc.stdout);
         await out.waitLine((l) => l === 'made', 'the orphans to be made', 30000);
@@ -25,13 +25,15 @@ for (const mode of MODES) {
         const kids = childrenOf(pid);
         assert.is(kids.length, 1, `tsinit's children: ${kids}`);
         assert.is.not(procStat(kids[0])[3], 'Z');
-        // Every orphan went through tsinit's waitpid: one "reaped" line each
+        // Every orphan went through tsinit's waitpid: one "reaped" event each
         // (the orphans helper itself is reaped by its shell, not by tsinit).
         h.proc.stdin.end();
         const r = await h.result;
         assert.is(r.code, 0, r.stderr.toString().slice(-500));
-        const reaped = r.stderr.toString().split('\n').filter((l) => /^tsinit: debug: reaped pid [0-9]+ \(status 0\)$/.test(l));
+        const events = r.stderr.toString().trim().split('\n').map((l) => JSON.parse(l));
+        const reaped = events.filter((e) => e.event === 'reaped');
         assert.is(reaped.length, n);
+        assert.ok(reaped.every((e) => e.code === 0 && e.signal === null));
         if (mode === 'subreaper') for (const p of made.slice(0, 200)) assert.not.ok(exists(p) && procStat(p)[3] === 'Z', `pid ${p} is a zombie`);
       } finally {
         h.kill();
