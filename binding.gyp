@@ -14,6 +14,13 @@
       "cflags_c": ["-std=gnu11"],
       "cflags_cc": ["-std=c++17", "-fno-exceptions"],
       "cflags!": ["-fno-exceptions"]
+    },
+    {
+      "target_name": "tsinit-launcher",
+      "type": "executable",
+      "sources": ["native/launcher.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"],
+      "cflags_c": ["-std=gnu11"]
     }
   ]
 }

@@ -31,13 +31,21 @@ export function rawArgs(): Buffer[] {
   return process.argv.slice(2).map((a) => Buffer.from(a));
 }
 
-/** The environment tsinit was started with, byte for byte, in order. */
+/** What the tsinit executable (native/launcher.c) puts before each NODE_*
+ * variable so that the node running tsinit does not act on it. */
+const HIDDEN = Buffer.from('TSINIT_ENV_NODE_');
+
+/** The environment tsinit was started with, byte for byte, in order, with
+ * the NODE_* variables the launcher hid from tsinit's own node restored. */
 export function rawEnv(): Buffer[] {
+  let env: Buffer[];
   try {
-    return splitNul(fs.readFileSync('/proc/self/environ'));
+    env = splitNul(fs.readFileSync('/proc/self/environ'));
   } catch {
-    return Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
+    env = Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
   }
+  const skip = HIDDEN.length - 'NODE_'.length;
+  return env.map((e) => (e.length > HIDDEN.length && e.subarray(0, HIDDEN.length).equals(HIDDEN) ? e.subarray(skip) : e));
 }
 
 /** The value of NAME in a raw environment, or undefined. */

@@ -12,6 +12,7 @@ export const CLI = path.join(ROOT, 'dist/cli.js');
 export const FIXTURES = path.join(ROOT, 'test/.bin');
 export const fixture = (name) => path.join(FIXTURES, name);
 export const NODE = process.env.TSINIT_TEST_NODE || process.execPath;
+export const LAUNCHER = path.join(ROOT, 'build/Release/tsinit-launcher');
 
 export const isRoot = process.getuid() === 0;
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p)) ?? 'unshare';
@@ -138,7 +139,8 @@ export function maskHas(hex, sig) {
 export function startInit(args, opts = {}) {
   const { mode = 'pid1', timeoutMs = 30000, stdio = ['pipe', 'pipe', 'pipe'], env = process.env, argv0 = null } = opts;
   const node = opts.node ?? NODE;
-  const tsinit = [node, CLI, ...args];
+  // opts.launcher: start through the native `tsinit` executable instead of node + cli.js.
+  const tsinit = opts.launcher ? [LAUNCHER, ...args] : [node, CLI, ...args];
   let cmd;
   let cmdArgs;
   if (mode === 'pid1') {
