@@ -6,7 +6,8 @@
         "native/binding.cc",
         "native/spawn.c",
         "native/sys.c",
-        "native/sigcatch.c"
+        "native/sigcatch.c",
+        "native/privdrop.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

@@ -15,6 +15,7 @@ extern "C" {
 #include "sigcatch.h"
 #include "spawn.h"
 #include "sys.h"
+#include "privdrop.h"
 }
 
 namespace {
@@ -355,6 +356,119 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// --- privilege drop and socket hand-off (issue 3; native/privdrop.c) --------
+
+// A string argument (an address literal), or a TypeError.
+bool Str(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out) {
+  if (info.Length() <= i || !info[i].IsString()) {
+    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string").ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = info[i].As<Napi::String>().Utf8Value();
+  return true;
+}
+
+Napi::Value Socket(const Napi::CallbackInfo& info) {
+  int domain = Int(info, 0, "domain"), type = Int(info, 1, "type");
+  CHECK_ENV(info);
+  return N(info, pd_socket(domain, type));
+}
+
+Napi::Value SetsockoptInt(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd"), level = Int(info, 1, "level"), name = Int(info, 2, "name"), value = Int(info, 3, "value");
+  CHECK_ENV(info);
+  return N(info, pd_setsockopt_int(fd, level, name, value));
+}
+
+Napi::Value BindInet(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd"), family = Int(info, 1, "family");
+  std::string address;
+  if (!Str(info, 2, "address", &address)) return info.Env().Undefined();
+  int port = Int(info, 3, "port");
+  CHECK_ENV(info);
+  return N(info, pd_bind_inet(fd, family, address.c_str(), port));
+}
+
+Napi::Value BindUnix(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd");
+  std::string path;
+  if (!CString(info.Env(), info[1], "path", &path)) return info.Env().Undefined();
+  int mode = Int(info, 2, "mode");
+  CHECK_ENV(info);
+  return N(info, pd_bind_unix(fd, path.c_str(), mode));
+}
+
+Napi::Value Listen(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd"), backlog = Int(info, 1, "backlog");
+  CHECK_ENV(info);
+  return N(info, pd_listen(fd, backlog));
+}
+
+FD_CALL(Close, pd_close)
+
+Napi::Value Lchown(const Napi::CallbackInfo& info) {
+  std::string path;
+  if (!CString(info.Env(), info[0], "path", &path)) return info.Env().Undefined();
+  uint32_t uid = Id(info, 1), gid = Id(info, 2);
+  CHECK_ENV(info);
+  return N(info, pd_lchown(path.c_str(), uid, gid));
+}
+
+Napi::Value PrctlSetNoNewPrivs(const Napi::CallbackInfo& info) { return N(info, pd_prctl_set_no_new_privs()); }
+Napi::Value PrctlGetNoNewPrivs(const Napi::CallbackInfo& info) { return N(info, pd_prctl_get_no_new_privs()); }
+
+Napi::Value PrctlSetKeepcaps(const Napi::CallbackInfo& info) {
+  int on = Int(info, 0, "on");
+  CHECK_ENV(info);
+  return N(info, pd_prctl_set_keepcaps(on));
+}
+
+// Six numbers (effective, permitted, inheritable; two 32-bit words each, low
+// first) or -errno.
+Napi::Value Capget(const Napi::CallbackInfo& info) {
+  uint32_t caps[6];
+  int r = pd_capget(caps);
+  if (r < 0) return N(info, r);
+  Napi::Array out = Napi::Array::New(info.Env(), 6);
+  for (uint32_t i = 0; i < 6; i++) out.Set(i, N(info, caps[i]));
+  return out;
+}
+
+Napi::Value Capset(const Napi::CallbackInfo& info) {
+  std::vector<gid_t> words;
+  if (!IdList(info, info[0], &words)) return info.Env().Undefined();
+  if (words.size() != 6) {
+    Napi::TypeError::New(info.Env(), "capset needs six 32-bit words").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  uint32_t caps[6];
+  for (size_t i = 0; i < 6; i++) caps[i] = words[i];
+  return N(info, pd_capset(caps));
+}
+
+#define CAP_CALL(Name, fn)                             \
+  Napi::Value Name(const Napi::CallbackInfo& info) {   \
+    int cap = Int(info, 0, "capability");              \
+    CHECK_ENV(info);                                   \
+    return N(info, fn(cap));                           \
+  }
+CAP_CALL(CapAmbientRaise, pd_cap_ambient_raise)
+CAP_CALL(CapAmbientIsSet, pd_cap_ambient_is_set)
+
+Napi::Value CapAmbientClearAll(const Napi::CallbackInfo& info) { return N(info, pd_cap_ambient_clear_all()); }
+
+// [real, effective, saved] or -errno.
+Napi::Value Ids(const Napi::CallbackInfo& info, int (*fn)(uint32_t*)) {
+  uint32_t ids[3];
+  int r = fn(ids);
+  if (r < 0) return N(info, r);
+  Napi::Array out = Napi::Array::New(info.Env(), 3);
+  for (uint32_t i = 0; i < 3; i++) out.Set(i, N(info, ids[i]));
+  return out;
+}
+Napi::Value Getresuid(const Napi::CallbackInfo& info) { return Ids(info, pd_getresuid); }
+Napi::Value Getresgid(const Napi::CallbackInfo& info) { return Ids(info, pd_getresgid); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("prctlSetChildSubreaper", Napi::Function::New(env, PrctlSetChildSubreaper));
   exports.Set("prctlGetChildSubreaper", Napi::Function::New(env, PrctlGetChildSubreaper));
@@ -378,6 +492,24 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("signalsIgnore", Napi::Function::New(env, SignalsIgnore));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("_exit", Napi::Function::New(env, Exit));
+  // privilege drop and socket hand-off (issue 3)
+  exports.Set("socket", Napi::Function::New(env, Socket));
+  exports.Set("setsockoptInt", Napi::Function::New(env, SetsockoptInt));
+  exports.Set("bindInet", Napi::Function::New(env, BindInet));
+  exports.Set("bindUnix", Napi::Function::New(env, BindUnix));
+  exports.Set("listen", Napi::Function::New(env, Listen));
+  exports.Set("close", Napi::Function::New(env, Close));
+  exports.Set("lchown", Napi::Function::New(env, Lchown));
+  exports.Set("prctlSetNoNewPrivs", Napi::Function::New(env, PrctlSetNoNewPrivs));
+  exports.Set("prctlGetNoNewPrivs", Napi::Function::New(env, PrctlGetNoNewPrivs));
+  exports.Set("prctlSetKeepcaps", Napi::Function::New(env, PrctlSetKeepcaps));
+  exports.Set("capget", Napi::Function::New(env, Capget));
+  exports.Set("capset", Napi::Function::New(env, Capset));
+  exports.Set("capAmbientRaise", Napi::Function::New(env, CapAmbientRaise));
+  exports.Set("capAmbientIsSet", Napi::Function::New(env, CapAmbientIsSet));
+  exports.Set("capAmbientClearAll", Napi::Function::New(env, CapAmbientClearAll));
+  exports.Set("getresuid", Napi::Function::New(env, Getresuid));
+  exports.Set("getresgid", Napi::Function::New(env, Getresgid));
   return exports;
 }
 

@@ -7,3 +7,7 @@ export { reapAll, decodeStatus, exitStatusOf, type Exit } from './reaper';
 export { parseSignal, signalName, catchableSignals, isForwarded } from './signals';
 export { parseArgs, type Options, type Parsed } from './args';
 export { runMain, EXIT } from './main';
+export { preparePrivileges, makePlan, describePlan, PRIV_EXIT, type Prepared, type Plan } from './privdrop';
+export { resolveIdentity, readUserDb, parsePasswd, parseGroup, type Identity, type UserDb } from './users';
+export { parseListen, addressOf, type ListenSpec } from './listen';
+export { parseCap, resolveCaps, capName, CAPABILITIES } from './caps';

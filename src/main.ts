@@ -75,11 +75,6 @@ export function runMain(deps: MainDeps): Promise<number> {
     log.format = o.logFormat;
   }
 
-  // tini -p: a subreaper under a supervisor learns of that supervisor's death.
-  if (o.pdeathsig !== 0) {
-    const r = native.prctlSetPdeathsig(o.pdeathsig);
-    if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
-  }
 
   // Orphans of the subtree re-parent to the nearest subreaper: without this,
   // tsinit under another supervisor would leave them to someone else.
@@ -93,8 +88,16 @@ export function runMain(deps: MainDeps): Promise<number> {
   // then the irreversible drop of tsinit's own credentials.
   const prep = preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log });
   if (prep.kind === 'exit') {
+    if (prep.output !== undefined) fs.writeSync(1, prep.output);
     if (prep.message !== null) log.error(prep.message);
     return Promise.resolve(prep.status);
+  }
+
+  // tini -p: a subreaper under a supervisor learns of that supervisor's death.
+  // Set after the drop: the kernel clears it when the credentials change.
+  if (o.pdeathsig !== 0) {
+    const r = native.prctlSetPdeathsig(o.pdeathsig);
+    if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
   }
 
   const term = planTerminal(log);
@@ -102,10 +105,12 @@ export function runMain(deps: MainDeps): Promise<number> {
   try {
     child = spawnCommand({ command: o.command, env: prep.env, keep: prep.keep, ...prep.spawn, ...term });
   } catch (err) {
+    prep.done(false);
     const f = spawnFailure(err as SpawnError, o.command[0]!);
     log.error(f.message);
     return Promise.resolve(f.status);
   }
+  prep.done(true);
   // The point of no return: the command runs.
   const argv = o.command.map(printable);
   log.event('info', 'command-started', `started command (pid ${child}): ${argv.join(' ')}`, { child, argv: argv.join(' ') });

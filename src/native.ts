@@ -61,6 +61,31 @@ export interface Binding {
   /** Per-signal counts lost to a full pipe since the last call, or null. */
   signalsOverflow(): number[] | null;
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
+  // Privilege drop and socket hand-off (issue 3; native/privdrop.c).
+  /** socket(domain, type | SOCK_CLOEXEC, 0): the descriptor. */
+  socket(domain: number, type: number): number;
+  setsockoptInt(fd: number, level: number, name: number, value: number): number;
+  /** bind to an IPv4 (family 2) or IPv6 (family 10) literal and port. */
+  bindInet(fd: number, family: number, address: string, port: number): number;
+  /** bind to a path; the socket file is created with exactly `mode`. */
+  bindUnix(fd: number, path: Buffer, mode: number): number;
+  listen(fd: number, backlog: number): number;
+  close(fd: number): number;
+  /** fchownat(path, uid, gid, AT_SYMLINK_NOFOLLOW); -1 leaves an id. */
+  lchown(path: Buffer, uid: number, gid: number): number;
+  /** Per thread: the calling thread and what it forks afterwards. */
+  prctlSetNoNewPrivs(): number;
+  prctlGetNoNewPrivs(): number;
+  prctlSetKeepcaps(on: number): number;
+  /** The calling thread's sets: [effective lo, hi, permitted lo, hi, inheritable lo, hi], or -errno. */
+  capget(): number[] | number;
+  capset(words: number[]): number;
+  capAmbientRaise(cap: number): number;
+  capAmbientIsSet(cap: number): number;
+  capAmbientClearAll(): number;
+  /** [real, effective, saved], or -errno. */
+  getresuid(): [number, number, number] | number;
+  getresgid(): [number, number, number] | number;
   /** _exit(2): no Node teardown. */
   _exit(code: number): never;
 }
@@ -80,7 +105,8 @@ function loadError(err: unknown): string {
   const build = 'install python3, make and g++ (Alpine: apk add python3 make g++) and run `npm rebuild tsinit` to build it from source';
   let fix: string;
   if (!glibc || (process.arch !== 'x64' && process.arch !== 'arm64')) fix = `no prebuild for this platform: ${build}`;
-  else if (Number(glibc.split('.')[1]) < 28 && glibc.startsWith('2.')) fix = `the prebuild needs glibc 2.28 or later: ${build}`;
+  else if (/GLIBC_[0-9.]+' not found/.test(why) || (glibc.startsWith('2.') && Number(glibc.split('.')[1]) < 28))
+    fix = `the prebuilds need glibc 2.28 or later: ${build}`;
   else fix = `reinstall tsinit (its prebuilds/linux-${process.arch}/ should hold the addon), or ${build}`;
   return `cannot load the native addon for ${where}: ${why}; ${fix}`;
 }

@@ -1,0 +1,63 @@
+/* Syscalls of the privilege drop and the socket hand-off (issue 3): sockets,
+ * their files, no_new_privs, capabilities, credentials read back. Each
+ * function is one call (bind_unix: one bind under a umask) and returns a value
+ * >= 0 or -errno. No Node headers here: binding.cc converts. */
+#ifndef TSINIT_PRIVDROP_H
+#define TSINIT_PRIVDROP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* socket(domain, type | SOCK_CLOEXEC, 0): the new descriptor. Close-on-exec,
+ * so nothing reaches the command but what the spawn maps by number. */
+int pd_socket(int domain, int type);
+
+/* setsockopt(fd, level, name, &value, sizeof(int)). */
+int pd_setsockopt_int(int fd, int level, int name, int value);
+
+/* bind to an AF_INET or AF_INET6 literal address (inet_pton(3)) and port. */
+int pd_bind_inet(int fd, int family, const char *address, int port);
+
+/* bind to a filesystem path, the socket file created with exactly `mode`
+ * (the umask is set to ~mode around the call, as systemd's socket units do). */
+int pd_bind_unix(int fd, const char *path, int mode);
+
+int pd_listen(int fd, int backlog);
+int pd_close(int fd);
+
+/* fchownat(AT_FDCWD, path, uid, gid, AT_SYMLINK_NOFOLLOW); -1 leaves an id. */
+int pd_lchown(const char *path, uid_t uid, gid_t gid);
+
+/* prctl(PR_SET_NO_NEW_PRIVS, 1) and PR_GET_NO_NEW_PRIVS (0 or 1). Per thread:
+ * the calling thread and what it forks afterwards. */
+int pd_prctl_set_no_new_privs(void);
+int pd_prctl_get_no_new_privs(void);
+
+/* prctl(PR_SET_KEEPCAPS, on): the calling thread keeps its permitted set
+ * across the change to nonzero uids. */
+int pd_prctl_set_keepcaps(int on);
+
+/* capget/capset for the calling thread, version 3 (64 capability bits). Each
+ * set is two 32-bit words, low first: caps[0..1] effective, caps[2..3]
+ * permitted, caps[4..5] inheritable. */
+int pd_capget(uint32_t caps[6]);
+int pd_capset(const uint32_t caps[6]);
+
+/* prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE / _IS_SET / _CLEAR_ALL). */
+int pd_cap_ambient_raise(int cap);
+int pd_cap_ambient_is_set(int cap);
+int pd_cap_ambient_clear_all(void);
+
+/* getresuid/getresgid into ids[3] (real, effective, saved). */
+int pd_getresuid(uint32_t ids[3]);
+int pd_getresgid(uint32_t ids[3]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
