@@ -31,7 +31,8 @@ int32_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
 #define CHECK_ENV(info) \
   if ((info).Env().IsExceptionPending()) return (info).Env().Undefined()
 
-Napi::Value N(const Napi::CallbackInfo& info, int64_t v) { return Napi::Number::New(info.Env(), static_cast<double>(v)); }
+Napi::Value N2(Napi::Env env, int64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
+Napi::Value N(const Napi::CallbackInfo& info, int64_t v) { return N2(info.Env(), v); }
 
 Napi::Value PrctlSetChildSubreaper(const Napi::CallbackInfo& info) {
   int on = Int(info, 0, "on");
@@ -185,14 +186,23 @@ void OnSignalPipe(uv_poll_t* handle, int status, int events) {
   Napi::HandleScope scope(env);
   Napi::Uint8Array arr = Napi::Uint8Array::New(env, got.size());
   std::memcpy(arr.Data(), got.data(), got.size());
-  watch->callback.MakeCallback(env.Global(), {arr}, *watch->context);
+  // Signals that found the pipe full are counted per number; they go along
+  // only when there are any, so the usual call stays one argument.
+  unsigned counts[65];
+  if (sigcatch_take_overflow(counts) > 0) {
+    Napi::Array lost = Napi::Array::New(env, 65);
+    for (uint32_t i = 0; i < 65; i++) lost.Set(i, N2(env, counts[i]));
+    watch->callback.MakeCallback(env.Global(), {arr, lost}, *watch->context);
+  } else {
+    watch->callback.MakeCallback(env.Global(), {arr}, *watch->context);
+  }
   if (env.IsExceptionPending()) {
     Napi::Error e = env.GetAndClearPendingException();
     napi_fatal_exception(env, e.Value());
   }
 }
 
-// signalsStart(signals: number[], onSignals: (sigs: Uint8Array) => void)
+// signalsStart(signals: number[], onSignals: (sigs: Uint8Array, lost?: number[]) => void)
 // Installs the handler for each signal and starts watching the pipe on the
 // event loop. May be called again to add signals (the callback is replaced).
 Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
@@ -227,15 +237,6 @@ Napi::Value SignalsIgnore(const Napi::CallbackInfo& info) {
   if (!IdList(info, info[0], &sigs)) return info.Env().Undefined();
   std::vector<int> isigs(sigs.begin(), sigs.end());
   return N(info, sigcatch_ignore(isigs.data(), static_cast<int>(isigs.size())));
-}
-
-// Signals lost because the pipe was full: an array of 65 counts, or null.
-Napi::Value SignalsOverflow(const Napi::CallbackInfo& info) {
-  unsigned counts[65];
-  if (sigcatch_take_overflow(counts) == 0) return info.Env().Null();
-  Napi::Array out = Napi::Array::New(info.Env(), 65);
-  for (uint32_t i = 0; i < 65; i++) out.Set(i, N(info, counts[i]));
-  return out;
 }
 
 // --- spawn -------------------------------------------------------------------
@@ -488,7 +489,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitpidDrain", Napi::Function::New(env, WaitpidDrain));
   exports.Set("sigrtRange", Napi::Function::New(env, SigRange));
   exports.Set("signalsStart", Napi::Function::New(env, SignalsStart));
-  exports.Set("signalsOverflow", Napi::Function::New(env, SignalsOverflow));
   exports.Set("signalsIgnore", Napi::Function::New(env, SignalsIgnore));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("_exit", Napi::Function::New(env, Exit));

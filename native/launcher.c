@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
   size_t n = 0;
   while (environ[n] != NULL) n++;
   char **envp = calloc(n + 1, sizeof *envp);
-  char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
+  char **nargv = calloc((size_t)argc + 5, sizeof *nargv);
   if (envp == NULL || nargv == NULL) return 125;
   for (size_t i = 0; i < n; i++) {
     if (strncmp(environ[i], "NODE_", 5) == 0) {
@@ -88,8 +88,13 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* tsinit's own runtime, sized for an init: one V8 worker thread instead of
+   * four (4 threads in all), and a young generation capped at 1 MiB so a
+   * storm of reaped orphans cannot grow the heap for good. */
   int k = 0;
   nargv[k++] = node;
+  nargv[k++] = "--v8-pool-size=1";
+  nargv[k++] = "--max-semi-space-size=1";
   nargv[k++] = cli;
   for (int i = 1; i < argc; i++) nargv[k++] = argv[i];
   nargv[k] = NULL;

@@ -9,8 +9,8 @@ setRealtimeRange(native.sigrtRange());
 // Signals that arrive before the command exists wait in the addon's pipe and
 // are handled, in order, right after the spawn (the spawn is synchronous, so
 // the event loop cannot read them earlier).
-let handler: (sigs: Uint8Array) => void = () => {};
-const installed = native.signalsStart(catchableSignals(), (sigs) => handler(sigs));
+let handler: (sigs: Uint8Array, lost?: number[]) => void = () => {};
+const installed = native.signalsStart(catchableSignals(), (sigs, lost) => handler(sigs, lost));
 
 // Everything else loads after the handlers are in place.
 import * as fs from 'node:fs';

@@ -1,14 +1,14 @@
 // parse → configure → spawn → supervise; resolves to tsinit's exit status.
 // Before the spawn every error exits (nothing has started); after it, see supervisor.ts.
 import * as fs from 'node:fs';
-import { HELP, USAGE, parseArgs } from './args';
+import { HELP, USAGE, parseArgs, type Options } from './args';
 import { createLogger, type Logger } from './log';
 import { native } from './native';
 import { errnoMessage } from './errno';
 import { spawnCommand, type SpawnError } from './spawn';
 import { planTerminal } from './tty';
 import { Supervisor } from './supervisor';
-import { preparePrivileges } from './privdrop';
+import type { Prepared } from './privdrop';
 
 export const EXIT = {
   usage: 2,
@@ -29,7 +29,7 @@ export interface MainDeps {
   /** Descriptors inherited from tsinit's parent, from 3 up. */
   inherited: number[];
   /** Routes the signals the addon catches to the supervisor. */
-  setSignalHandler(handler: (sigs: Uint8Array) => void): void;
+  setSignalHandler(handler: (sigs: Uint8Array, lost?: number[]) => void): void;
   log?: Logger;
 }
 
@@ -46,6 +46,28 @@ export function spawnFailure(err: SpawnError, command: Buffer): { status: number
     return { status: notFound ? EXIT.notFound : EXIT.cannotExecute, message: `cannot run '${name}': ${why}` };
   }
   return { status: EXIT.startFailed, message: `cannot start '${name}': ${err.step}: ${why}` };
+}
+
+const LISTEN_ = Buffer.from('LISTEN_');
+
+/** Whether privdrop.ts has anything to do: an option of its own, or LISTEN_*
+ * variables to hand on or remove. Without, it is not even loaded, which keeps
+ * the usual start-up and tsinit's memory small. */
+function privilegeWork(o: Options, env: readonly Buffer[]): boolean {
+  return (
+    o.user !== undefined ||
+    o.groups !== undefined ||
+    o.listen.length > 0 ||
+    o.caps.length > 0 ||
+    o.workdir !== undefined ||
+    o.umask !== undefined ||
+    o.dryRun ||
+    env.some((e) => e.length > LISTEN_.length && e.subarray(0, LISTEN_.length).equals(LISTEN_))
+  );
+}
+
+function passThrough(deps: MainDeps): Prepared {
+  return { kind: 'ready', env: deps.env, keep: deps.inherited, spawn: {}, done: () => {} };
 }
 
 export function runMain(deps: MainDeps): Promise<number> {
@@ -86,7 +108,9 @@ export function runMain(deps: MainDeps): Promise<number> {
 
   // Everything privileged happens here, before the spawn: binding sockets,
   // then the irreversible drop of tsinit's own credentials.
-  const prep = preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log });
+  const prep = privilegeWork(o, deps.env)
+    ? (require('./privdrop') as typeof import('./privdrop')).preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log })
+    : passThrough(deps);
   if (prep.kind === 'exit') {
     if (prep.output !== undefined) fs.writeSync(1, prep.output);
     if (prep.message !== null) log.error(prep.message);
@@ -129,9 +153,9 @@ export function runMain(deps: MainDeps): Promise<number> {
     });
     // At -v, name any process that leaves its zombie children unreaped.
     if (log.enabled('info')) sup.watchNegligentParents(NEGLIGENCE_FIRST_MS, NEGLIGENCE_EVERY_MS);
-    deps.setSignalHandler((sigs) => {
+    deps.setSignalHandler((sigs, lost) => {
       try {
-        sup.onSignals(sigs);
+        sup.onSignals(sigs, lost);
       } catch (err) {
         log.warning(`internal error, carrying on: ${(err as Error).stack ?? String(err)}`);
       }

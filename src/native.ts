@@ -54,12 +54,11 @@ export interface Binding {
   waitpidDrain(): Int32Array | number;
   /** [SIGRTMIN, SIGRTMAX] as glibc defines them (glibc keeps 32 and 33 for itself). */
   sigrtRange(): [number, number];
-  /** Catches each signal into a self-pipe watched by the event loop; onSignals gets them in order of arrival. */
-  signalsStart(signals: number[], onSignals: (signals: Uint8Array) => void): number;
+  /** Catches each signal into a self-pipe watched by the event loop; onSignals gets them in order of
+   * arrival, and `lost` (per-signal counts) only when some found the pipe full. */
+  signalsStart(signals: number[], onSignals: (signals: Uint8Array, lost?: number[]) => void): number;
   /** SIG_IGN for each: tsinit stops catching (and forwarding) them. */
   signalsIgnore(signals: number[]): number;
-  /** Per-signal counts lost to a full pipe since the last call, or null. */
-  signalsOverflow(): number[] | null;
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
   // Privilege drop and socket hand-off (issue 3; native/privdrop.c).
   /** socket(domain, type | SOCK_CLOEXEC, 0): the descriptor. */

@@ -47,23 +47,20 @@ export class Supervisor {
     this.o = opts;
   }
 
-  /** Signals in order of arrival, as the addon read them from its pipe. */
-  onSignals(sigs: Uint8Array): void {
+  /** Signals in order of arrival, as the addon read them from its pipe, and
+   * per-signal counts of any that found the pipe full (never expected: it
+   * holds 64 KiB; but not silently lost either). */
+  onSignals(sigs: Uint8Array, lost?: readonly number[]): void {
     for (const sig of sigs) {
       if (this.phase === 'done') return;
       this.handle(sig);
     }
-    // Signals that found the pipe full (a burst of 64 KiB): never expected,
-    // but not silently lost either.
-    const lost = native.signalsOverflow();
-    if (lost) {
-      lost.forEach((count, sig) => {
-        if (count > 0 && this.phase !== 'done') {
-          this.o.log.warning(`${count} × ${signalName(sig)} arrived while tsinit was busy; handling it once`);
-          this.handle(sig);
-        }
-      });
-    }
+    lost?.forEach((count, sig) => {
+      if (count > 0 && this.phase !== 'done') {
+        this.o.log.warning(`${count} × ${signalName(sig)} arrived while tsinit was busy; handling it once`);
+        this.handle(sig);
+      }
+    });
   }
 
   private handle(sig: number): void {
@@ -74,7 +71,7 @@ export class Supervisor {
     if (!isForwarded(sig)) return;
     const out = this.o.rewrite.get(sig) ?? sig;
     if (out === 0) {
-      this.o.log.event('debug', 'signal-dropped', `dropped ${signalName(sig)} (--rewrite)`, { signal: sig });
+      if (this.o.log.enabled('debug')) this.o.log.event('debug', 'signal-dropped', `dropped ${signalName(sig)} (--rewrite)`, { signal: sig });
     } else if (this.phase === 'running') {
       this.forward(out, sig);
     } else {
@@ -92,6 +89,8 @@ export class Supervisor {
     const { child, singleChild, log } = this.o;
     const target = singleChild ? child : -child;
     const r = native.kill(target, sig);
+    // The hot path: nothing is formatted unless it will be written.
+    if (r === 0 && !log.enabled('debug')) return;
     const to = singleChild ? `pid ${child}` : `process group ${child}`;
     const rewritten = sig !== received ? ` (rewritten from ${signalName(received)})` : '';
     if (r === 0) {
@@ -114,6 +113,7 @@ export class Supervisor {
   }
 
   private logReaped(e: Exit): void {
+    if (!this.o.log.enabled('debug')) return;
     this.o.log.event('debug', 'reaped', `reaped pid ${e.pid} (${describe(e)})`, { reaped: e.pid, code: e.code, signal: e.signal });
   }
 
