@@ -21,7 +21,8 @@
       "type": "executable",
       "sources": ["native/launcher.c"],
       "cflags": ["-Wall", "-Wextra", "-O2"],
-      "cflags_c": ["-std=gnu11"]
+      "cflags_c": ["-std=gnu11"],
+      "ldflags": ["-static"]
     }
   ]
 }

@@ -3,7 +3,8 @@
  * for the application cannot change tsinit's own runtime. Each NODE_X=v is
  * passed as TSINIT_ENV_NODE_X=v in the same place; tsinit renames it back
  * before the command runs, so the command sees its environment unchanged.
- * A plain C program with no shell, so it works in images without /bin/sh. */
+ * A plain C program with no shell, so it works in images without /bin/sh;
+ * linked statically, so it needs no particular C library either. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>

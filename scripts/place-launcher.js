@@ -1,0 +1,26 @@
+// Puts the `tsinit` command at bin/tsinit, where package.json's bin points:
+// the native launcher (native/launcher.c) when one was built here or ships
+// as a prebuild for this platform, so NODE_* variables meant for the
+// application never reach tsinit's own node; else the JavaScript entry
+// bin/tsinit.js. Runs at install, after node-gyp-build, and before packing.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.join(__dirname, '..');
+const dest = path.join(root, 'bin', 'tsinit');
+const jsOnly = process.argv.includes('--js');
+const candidates = jsOnly
+  ? []
+  : [path.join(root, 'build', 'Release', 'tsinit-launcher'), path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tsinit-launcher')];
+const launcher = candidates.find((p) => fs.existsSync(p));
+const source = launcher ?? path.join(root, 'bin', 'tsinit.js');
+
+// Write beside, then rename over: a symlink npm made to bin/tsinit stays valid.
+const tmp = `${dest}.${process.pid}`;
+fs.copyFileSync(source, tmp);
+fs.chmodSync(tmp, 0o755);
+fs.renameSync(tmp, dest);
+if (process.env.npm_config_loglevel !== 'silent') {
+  console.log(`tsinit: bin/tsinit is ${launcher ? `the native launcher (${path.relative(root, launcher)})` : 'the JavaScript entry'}`);
+}
