@@ -169,6 +169,19 @@ struct SignalWatch {
 };
 SignalWatch* watch = nullptr;
 
+// The forwarding table TypeScript sets with signalsRoute: while it is on,
+// the signals it names are forwarded here, straight from the pipe, with no
+// trip into JavaScript; only those marked "notify" (SIGCHLD, the ones that
+// start a shutdown) still go to the callback. Policy stays in TypeScript,
+// which fills the table; this is the mechanism on the hot path.
+struct Route {
+  bool on = false;
+  int target = 0;          // pid, or -pgid
+  int to[65] = {0};        // signal to send for each signal received; 0: none
+  bool notify[65] = {false};
+};
+Route route;
+
 void OnSignalPipe(uv_poll_t* handle, int status, int events) {
   (void)handle;
   (void)status;
@@ -178,18 +191,26 @@ void OnSignalPipe(uv_poll_t* handle, int status, int events) {
   for (;;) {
     int n = sigcatch_read(chunk, sizeof chunk);
     if (n <= 0) break;
-    got.insert(got.end(), chunk, chunk + n);
+    for (int i = 0; i < n; i++) {
+      unsigned sig = chunk[i];
+      if (route.on && sig < 65) {
+        if (route.to[sig] > 0) sys_kill(route.target, route.to[sig]);
+        if (!route.notify[sig]) continue;
+      }
+      got.push_back(chunk[i]);
+    }
     if (n < static_cast<int>(sizeof chunk)) break;
   }
-  if (got.empty()) return;
-  Napi::Env env(watch->env);
-  Napi::HandleScope scope(env);
-  Napi::Uint8Array arr = Napi::Uint8Array::New(env, got.size());
-  std::memcpy(arr.Data(), got.data(), got.size());
   // Signals that found the pipe full are counted per number; they go along
   // only when there are any, so the usual call stays one argument.
   unsigned counts[65];
-  if (sigcatch_take_overflow(counts) > 0) {
+  bool overflowed = sigcatch_take_overflow(counts) > 0;
+  if (got.empty() && !overflowed) return;
+  Napi::Env env(watch->env);
+  Napi::HandleScope scope(env);
+  Napi::Uint8Array arr = Napi::Uint8Array::New(env, got.size());
+  if (!got.empty()) std::memcpy(arr.Data(), got.data(), got.size());
+  if (overflowed) {
     Napi::Array lost = Napi::Array::New(env, 65);
     for (uint32_t i = 0; i < 65; i++) lost.Set(i, N2(env, counts[i]));
     watch->callback.MakeCallback(env.Global(), {arr, lost}, *watch->context);
@@ -200,6 +221,29 @@ void OnSignalPipe(uv_poll_t* handle, int status, int events) {
     Napi::Error e = env.GetAndClearPendingException();
     napi_fatal_exception(env, e.Value());
   }
+}
+
+// signalsRoute(target, to: number[65], notify: number[65]) turns native
+// forwarding on; signalsRoute(0) turns it off (every signal goes to the callback).
+Napi::Value SignalsRoute(const Napi::CallbackInfo& info) {
+  int target = Int(info, 0, "target");
+  CHECK_ENV(info);
+  if (target == 0) {
+    route.on = false;
+    return N(info, 0);
+  }
+  if (info.Length() < 3 || !info[1].IsArray() || !info[2].IsArray()) {
+    Napi::TypeError::New(info.Env(), "signalsRoute needs two arrays of 65 numbers").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::Array to = info[1].As<Napi::Array>(), notify = info[2].As<Napi::Array>();
+  Route r;
+  r.on = true;
+  r.target = target;
+  for (uint32_t i = 0; i < 65 && i < to.Length(); i++) r.to[i] = to.Get(i).As<Napi::Number>().Int32Value();
+  for (uint32_t i = 0; i < 65 && i < notify.Length(); i++) r.notify[i] = notify.Get(i).As<Napi::Number>().Int32Value() != 0;
+  route = r;
+  return N(info, 0);
 }
 
 // signalsStart(signals: number[], onSignals: (sigs: Uint8Array, lost?: number[]) => void)
@@ -490,6 +534,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sigrtRange", Napi::Function::New(env, SigRange));
   exports.Set("signalsStart", Napi::Function::New(env, SignalsStart));
   exports.Set("signalsIgnore", Napi::Function::New(env, SignalsIgnore));
+  exports.Set("signalsRoute", Napi::Function::New(env, SignalsRoute));
   exports.Set("spawn", Napi::Function::New(env, Spawn));
   exports.Set("_exit", Napi::Function::New(env, Exit));
   // privilege drop and socket hand-off (issue 3)

@@ -57,6 +57,9 @@ export interface Binding {
   /** Catches each signal into a self-pipe watched by the event loop; onSignals gets them in order of
    * arrival, and `lost` (per-signal counts) only when some found the pipe full. */
   signalsStart(signals: number[], onSignals: (signals: Uint8Array, lost?: number[]) => void): number;
+  /** Native forwarding: each signal s read from the pipe is sent as to[s] (0: not sent) to target
+   * (pid, or -pgid), and reaches onSignals only if notify[s]. signalsRoute(0) turns it off. */
+  signalsRoute(target: number, to?: number[], notify?: number[]): number;
   /** SIG_IGN for each: tsinit stops catching (and forwarding) them. */
   signalsIgnore(signals: number[]): number;
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
