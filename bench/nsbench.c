@@ -15,7 +15,8 @@
  *
  * Modes (times in ns):
  *   run     reps=N shm=F            wall time, exec time, child's stamp, status
- *   blind   reps=N mask=15,40,64    exec → every signal in mask caught or blocked
+ *   blind   reps=N mask=15,40,64 [poll=US]
+ *                                   exec → every signal in mask caught or blocked
  *                                   (polls /proc/PID/status SigCgt|SigBlk)
  *   idle    shm cmd out settle=MS window=MS [ready=1]
  *                                   memory snapshot, then CPU and context switches
@@ -38,6 +39,7 @@
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -328,6 +330,7 @@ static int cmd_fd = -1, out_fd = -1;
 static void open_fifos(void) {
   const char *c = opt("cmd", NULL), *o = opt("out", NULL);
   if (!c || !o) return;
+  if ((mkfifo(c, 0600) < 0 && errno != EEXIST) || (mkfifo(o, 0600) < 0 && errno != EEXIST)) die("mkfifo");
   /* O_RDWR: never blocks, and keeps both ends open for the child's opens. */
   if ((cmd_fd = open(c, O_RDWR | O_CLOEXEC)) < 0) die("open cmd fifo");
   if ((out_fd = open(o, O_RDWR | O_CLOEXEC)) < 0) die("open out fifo");
@@ -399,7 +402,7 @@ static void mode_blind(void) {
   char *m = strdup(opt("mask", "15"));
   for (char *t = strtok(m, ","); t; t = strtok(NULL, ",")) mask |= 1ULL << (atoi(t) - 1);
   free(m);
-  long spin_us = optn("poll", 0);
+  long spin_us = optn("poll", 100);
   char buf[4096];
   printf("{\"runs\":[");
   for (long i = 0; i < reps; i++) {
@@ -423,7 +426,7 @@ static void mode_blind(void) {
       if (parse_mask_line(buf, "\nSigBlk:\t", &blk) < 0 || parse_mask_line(buf, "\nSigCgt:\t", &cgt) < 0) break;
       if (((blk | cgt) & mask) == mask) {
         t = now_ns();
-        how = (cgt & mask) == mask ? "caught" : "caught|blocked";
+        how = (cgt & mask) == mask ? "caught" : (blk & mask) == mask ? "blocked" : "caught+blocked";
         break;
       }
       if (strstr(buf, "\nState:\tS")) {
@@ -435,7 +438,10 @@ static void mode_blind(void) {
         }
       }
       if (strstr(buf, "\nState:\tZ")) break;
-      if (spin_us) sleep_us(spin_us);
+      /* Spin through the first 2 ms after the exec (the C inits are done by
+       * then), then poll every `poll` µs so that a slow starter (node) gets
+       * both CPUs of a small machine. */
+      if (now_ns() - pre->t_exec > 2000000) sleep_us(spin_us);
     }
     close(fd);
     close(sys_fd);
@@ -483,7 +489,7 @@ static void mode_idle(void) {
 
 struct orphan_result {
   long long n, made, retries, peak, samples, ticks;
-  int64_t t_cmd, t_first, t_gen_end, t_done, cpu;
+  int64_t t_cmd, t_start, t_first, t_gen_end, t_done, cpu, busy;
 };
 
 static struct orphan_result do_orphans(pid_t pid, long long n, long long burst, long sample_us) {
@@ -499,13 +505,20 @@ static struct orphan_result do_orphans(pid_t pid, long long n, long long burst, 
   shm[S_ORPH_BURST] = burst;
   r.t_cmd = now_ns();
   send_cmd('o');
+  /* busy: time during which the init had orphans waiting to be reaped. */
+  int64_t t_prev = r.t_cmd;
+  long c_prev = 0;
   for (;;) {
     int done = __atomic_load_n(&shm[S_ORPH_DONE], __ATOMIC_SEQ_CST);
     long c = kids_count(&k) - 1; /* all but the command itself */
+    int64_t t = now_ns();
+    if (c_prev > 0) r.busy += t - t_prev;
+    t_prev = t;
+    c_prev = c;
     r.samples++;
     if (c > r.peak) r.peak = c;
     if (done && c <= 0) {
-      r.t_done = now_ns();
+      r.t_done = t;
       break;
     }
     if (sample_us) sleep_us(sample_us);
@@ -516,16 +529,17 @@ static struct orphan_result do_orphans(pid_t pid, long long n, long long burst, 
   r.n = n;
   r.made = shm[S_ORPH_MADE];
   r.retries = shm[S_ORPH_RETRIES];
+  r.t_start = shm[S_ORPH_START];
   r.t_first = shm[S_ORPH_FIRST];
   r.t_gen_end = shm[S_ORPH_END];
   return r;
 }
 
 static void json_orphans(const char *key, struct orphan_result *r) {
-  printf("\"%s\":{\"n\":%lld,\"made\":%lld,\"retries\":%lld,\"peak\":%lld,\"samples\":%lld,\"cmd\":%lld,\"first\":%lld,"
-         "\"gen_end\":%lld,\"done\":%lld,\"cpu_ns\":%lld,\"ticks\":%lld}",
-         key, r->n, r->made, r->retries, r->peak, r->samples, (long long)r->t_cmd, (long long)r->t_first,
-         (long long)r->t_gen_end, (long long)r->t_done, (long long)r->cpu, r->ticks);
+  printf("\"%s\":{\"n\":%lld,\"made\":%lld,\"retries\":%lld,\"peak\":%lld,\"samples\":%lld,\"cmd\":%lld,\"start\":%lld,\"first\":%lld,"
+         "\"gen_end\":%lld,\"done\":%lld,\"busy\":%lld,\"cpu_ns\":%lld,\"ticks\":%lld}",
+         key, r->n, r->made, r->retries, r->peak, r->samples, (long long)r->t_cmd, (long long)r->t_start, (long long)r->t_first,
+         (long long)r->t_gen_end, (long long)r->t_done, (long long)r->busy, (long long)r->cpu, r->ticks);
 }
 
 static void mode_orphans(void) {
@@ -589,7 +603,7 @@ static void mode_soak(void) {
     if (r.peak > peak) peak = r.peak;
     retries += r.retries;
     ocpu += r.cpu;
-    reap_ns += r.t_done - r.t_first;
+    reap_ns += r.busy;
     done += r.made;
   }
   printf("\"orphans\":{\"n\":%lld,\"peak\":%lld,\"retries\":%lld,\"cpu_ns\":%lld,\"reap_ns\":%lld},", done, peak, retries,
