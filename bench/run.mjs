@@ -51,6 +51,13 @@ function usage(err) {
 }
 const opt = parseOptions(process.argv.slice(2));
 
+// Every init and the node reference run with the same environment, without
+// NODE_* variables: tsinit's launcher hides them from its own node anyway, and
+// one like NODE_EXTRA_CA_CERTS (set on some machines) adds tens of ms to a
+// bare node's start-up, which would flatter tsinit against the reference.
+const droppedNodeVars = Object.keys(process.env).filter((k) => k.startsWith('NODE_'));
+for (const k of droppedNodeVars) delete process.env[k];
+
 const log = (msg) => process.stderr.write(`[${((Date.now() - T_START) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
 function fail(msg) {
   console.error(`bench: ${msg}`);
@@ -615,6 +622,7 @@ const miss = rows.filter((r) => r.verdict === 'MISS');
 p(`Targets met: ${hit}/${hit + miss.length}${miss.length ? ` — missed: ${miss.map((r) => r.label).join('; ')}` : ''}`);
 p();
 p('Notes');
+p(`- Environment for every run: NODE_* variables removed${droppedNodeVars.length ? ` (${droppedNodeVars.join(', ')})` : ' (none were set)'}; tsinit started as ${TSINIT_ARGV.map((a) => path.relative(ROOT, a) || a).join(' ')}.`);
 p(`- node (ref): start-up = \`node -e ''\`; first instruction = first statement of a script file (process.hrtime); blind window = a script whose first statement is \`process.on('SIGUSR2', …)\`, until SIGUSR2 is caught; memory, CPU and wakeups = idle \`node -e 'setTimeout(…)'\`. All as PID 1 too.`);
 p(`- Bare command as PID 1: /bin/true ${fmt(ms(bareWall))} ms wall; static child's first instruction ${fmt(ms(median(raw.first.first_ns.bare)))} ms after exec.`);
 p(`- Blind window: until SIGTERM, SIGRTMIN+6 and SIGRTMAX are all caught (SigCgt), blocked (SigBlk) or waited for in rt_sigtimedwait (tini, dumb-init: read from the init's memory). How it ended: ${SUBJECTS.map((s) => `${s.name} ${[...new Set(raw.blind.how[s.name] ?? [])].join('/')}`).join(', ')}.`);

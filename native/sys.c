@@ -3,7 +3,6 @@
 #define _GNU_SOURCE
 #include "sys.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -104,25 +103,6 @@ int sys_waitpid_drain(int *out, int max_pairs, int *more) {
   }
   *more = 1;
   return n;
-}
-
-int sys_inherited_fds(int *out, int max) {
-  DIR *d = opendir("/proc/self/fd");
-  if (d == NULL) return -errno;
-  int self = dirfd(d);
-  int n = 0;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
-    int fd = atoi(e->d_name);
-    if (fd < 3 || fd == self) continue;
-    int flags = fcntl(fd, F_GETFD);
-    if (flags < 0 || (flags & FD_CLOEXEC)) continue;
-    if (n < max) out[n] = fd;
-    n++;
-  }
-  closedir(d);
-  return n < max ? n : max;
 }
 
 int sys_sigrtmin(void) { return SIGRTMIN; }

@@ -37,9 +37,6 @@ int sys_waitpid_drain(int *out, int max_pairs, int *more);
 /* One waitpid(pid, &status, flags). Returns pid (status stored), 0, or -errno. */
 int sys_waitpid(pid_t pid, int *status, int flags);
 
-/* Descriptors 3 and up that are open without FD_CLOEXEC, read from
- * /proc/self/fd. Returns how many were stored in out (at most max), or -errno. */
-int sys_inherited_fds(int *out, int max);
 
 int sys_sigrtmin(void);
 int sys_sigrtmax(void);
