@@ -34,11 +34,15 @@ int32_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
 Napi::Value N2(Napi::Env env, int64_t v) { return Napi::Number::New(env, static_cast<double>(v)); }
 Napi::Value N(const Napi::CallbackInfo& info, int64_t v) { return N2(info.Env(), v); }
 
-Napi::Value PrctlSetChildSubreaper(const Napi::CallbackInfo& info) {
-  int on = Int(info, 0, "on");
-  CHECK_ENV(info);
-  return N(info, sys_prctl_set_child_subreaper(on));
-}
+// A function of one int argument that returns a number: the usual shape here.
+#define INT_CALL(Name, fn, what)                     \
+  Napi::Value Name(const Napi::CallbackInfo& info) { \
+    int arg = Int(info, 0, what);                    \
+    CHECK_ENV(info);                                 \
+    return N(info, fn(arg));                         \
+  }
+
+INT_CALL(PrctlSetChildSubreaper, sys_prctl_set_child_subreaper, "on")
 
 Napi::Value PrctlGetChildSubreaper(const Napi::CallbackInfo& info) { return N(info, sys_prctl_get_child_subreaper()); }
 
@@ -95,22 +99,12 @@ Napi::Value Setgroups(const Napi::CallbackInfo& info) {
   return N(info, sys_setgroups(groups.size(), groups.data()));
 }
 
-Napi::Value PrctlSetPdeathsig(const Napi::CallbackInfo& info) {
-  int sig = Int(info, 0, "signal");
-  CHECK_ENV(info);
-  return N(info, sys_prctl_set_pdeathsig(sig));
-}
+INT_CALL(PrctlSetPdeathsig, sys_prctl_set_pdeathsig, "signal")
 
-#define FD_CALL(Name, fn)                              \
-  Napi::Value Name(const Napi::CallbackInfo& info) {   \
-    int fd = Int(info, 0, "fd");                       \
-    CHECK_ENV(info);                                   \
-    return N(info, fn(fd));                            \
-  }
-FD_CALL(Isatty, sys_isatty)
-FD_CALL(Tcgetpgrp, sys_tcgetpgrp)
-FD_CALL(Tcgetsid, sys_tcgetsid)
-FD_CALL(Tiocnotty, sys_tiocnotty)
+INT_CALL(Isatty, sys_isatty, "fd")
+INT_CALL(Tcgetpgrp, sys_tcgetpgrp, "fd")
+INT_CALL(Tcgetsid, sys_tcgetsid, "fd")
+INT_CALL(Tiocnotty, sys_tiocnotty, "fd")
 
 Napi::Value Getsid(const Napi::CallbackInfo& info) { return N(info, sys_getsid()); }
 
@@ -449,7 +443,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   return N(info, pd_listen(fd, backlog));
 }
 
-FD_CALL(Close, pd_close)
+INT_CALL(Close, pd_close, "fd")
 
 Napi::Value Lchown(const Napi::CallbackInfo& info) {
   std::string path;
@@ -491,14 +485,8 @@ Napi::Value Capset(const Napi::CallbackInfo& info) {
   return N(info, pd_capset(caps));
 }
 
-#define CAP_CALL(Name, fn)                             \
-  Napi::Value Name(const Napi::CallbackInfo& info) {   \
-    int cap = Int(info, 0, "capability");              \
-    CHECK_ENV(info);                                   \
-    return N(info, fn(cap));                           \
-  }
-CAP_CALL(CapAmbientRaise, pd_cap_ambient_raise)
-CAP_CALL(CapAmbientIsSet, pd_cap_ambient_is_set)
+INT_CALL(CapAmbientRaise, pd_cap_ambient_raise, "capability")
+INT_CALL(CapAmbientIsSet, pd_cap_ambient_is_set, "capability")
 
 Napi::Value CapAmbientClearAll(const Napi::CallbackInfo& info) { return N(info, pd_cap_ambient_clear_all()); }
 

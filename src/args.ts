@@ -121,6 +121,21 @@ interface Spec {
   apply(o: Options, value: string): Parsed | void;
 }
 
+/** An option whose value is one signal, by name or number, stored in field. */
+function signalOption(long: string, short: string | undefined, field: 'stopSignal' | 'pdeathsig'): Spec {
+  const spec: Spec = {
+    long,
+    value: 'SIG',
+    apply: (o, v) => {
+      const n = signalOrError(v, `--${long}`);
+      if (typeof n !== 'number') return n;
+      o[field] = n;
+    },
+  };
+  if (short !== undefined) spec.short = short;
+  return spec;
+}
+
 const SPECS: readonly Spec[] = [
   { long: 'help', short: 'h', apply: () => ({ kind: 'help' }) },
   { long: 'version', short: 'V', apply: () => ({ kind: 'version' }) },
@@ -153,15 +168,7 @@ const SPECS: readonly Spec[] = [
       o.graceMs = ms;
     },
   },
-  {
-    long: 'stop-signal',
-    value: 'SIG',
-    apply: (o, v) => {
-      const n = signalOrError(v, '--stop-signal');
-      if (typeof n !== 'number') return n;
-      o.stopSignal = n;
-    },
-  },
+  signalOption('stop-signal', undefined, 'stopSignal'),
   {
     long: 'rewrite',
     short: 'r',
@@ -190,16 +197,7 @@ const SPECS: readonly Spec[] = [
       o.remapExit.set(c, n);
     },
   },
-  {
-    long: 'pdeathsig',
-    short: 'p',
-    value: 'SIG',
-    apply: (o, v) => {
-      const n = signalOrError(v, '--pdeathsig');
-      if (typeof n !== 'number') return n;
-      o.pdeathsig = n;
-    },
-  },
+  signalOption('pdeathsig', 'p', 'pdeathsig'),
   {
     long: 'log-format',
     value: 'FORMAT',
