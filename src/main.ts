@@ -97,7 +97,6 @@ export function runMain(deps: MainDeps): Promise<number> {
     log.format = o.logFormat;
   }
 
-
   // Orphans of the subtree re-parent to the nearest subreaper: without this,
   // tsinit under another supervisor would leave them to someone else.
   if (process.pid !== 1 && o.subreaper) {
