@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -61,6 +62,33 @@ static int find_node(char *out, size_t size) {
   return -1;
 }
 
+/* Extra node flags from bin/tsinit.node-flags, written at install by
+ * scripts/place-launcher.js for the node that ran it: a first line
+ * "dev ino size mtime" naming that file, then one flag a line. They are used
+ * only when `node` is that same file, since another version may reject them
+ * (and an unknown flag stops node). Returns how many were stored in out. */
+static int node_flags(const char *cli, const char *node, char **out, int max) {
+  char path[PATH_MAX], real[PATH_MAX];
+  size_t len = strlen(cli);
+  if (len < 14 || len + 16 > sizeof path) return 0;
+  memcpy(path, cli, len - 11); /* strip "dist/cli.js" */
+  snprintf(path + len - 11, sizeof path - (len - 11), "bin/tsinit.node-flags");
+  FILE *f = fopen(path, "r");
+  if (f == NULL) return 0;
+  unsigned long long dev, ino, size, mtime;
+  struct stat st;
+  int n = 0;
+  if (fscanf(f, "%llu %llu %llu %llu", &dev, &ino, &size, &mtime) == 4 && realpath(node, real) != NULL &&
+      stat(real, &st) == 0 && (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino &&
+      (unsigned long long)st.st_size == size && (unsigned long long)st.st_mtime == mtime) {
+    char line[64];
+    while (n < max && fscanf(f, "%63s", line) == 1)
+      if (strncmp(line, "--", 2) == 0) out[n++] = strdup(line);
+  }
+  fclose(f);
+  return n;
+}
+
 int main(int argc, char **argv) {
   char cli[PATH_MAX], node[PATH_MAX];
   if (find_cli(cli, sizeof cli, argv[0]) < 0) {
@@ -75,7 +103,7 @@ int main(int argc, char **argv) {
   size_t n = 0;
   while (environ[n] != NULL) n++;
   char **envp = calloc(n + 1, sizeof *envp);
-  char **nargv = calloc((size_t)argc + 5, sizeof *nargv);
+  char **nargv = calloc((size_t)argc + 5 + 8, sizeof *nargv);
   if (envp == NULL || nargv == NULL) return 125;
   for (size_t i = 0; i < n; i++) {
     if (strncmp(environ[i], "NODE_", 5) == 0) {
@@ -96,6 +124,7 @@ int main(int argc, char **argv) {
   nargv[k++] = node;
   nargv[k++] = "--v8-pool-size=1";
   nargv[k++] = "--max-semi-space-size=1";
+  k += node_flags(cli, node, nargv + k, 8);
   nargv[k++] = cli;
   for (int i = 1; i < argc; i++) nargv[k++] = argv[i];
   nargv[k] = NULL;

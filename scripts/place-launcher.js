@@ -21,6 +21,21 @@ const tmp = `${dest}.${process.pid}`;
 fs.copyFileSync(source, tmp);
 fs.chmodSync(tmp, 0o755);
 fs.renameSync(tmp, dest);
+// Flags only some Node versions accept: --disable-sigusr1 (22.14 and 23.7 on)
+// keeps Node from listening for SIGUSR1 during its own start-up, before
+// tsinit's handler replaces Node's. An unknown flag would stop node, so the
+// launcher adds these only when the node it finds is this very file (same
+// device, inode, size and mtime) that was checked here.
+const flagsFile = path.join(root, 'bin', 'tsinit.node-flags');
+const [major, minor] = process.versions.node.split('.').map(Number);
+const flags = major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14) ? ['--disable-sigusr1'] : [];
+if (launcher && flags.length > 0) {
+  const st = fs.statSync(fs.realpathSync(process.execPath));
+  fs.writeFileSync(flagsFile, `${st.dev} ${st.ino} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n${flags.join('\n')}\n`);
+} else {
+  fs.rmSync(flagsFile, { force: true });
+}
+
 if (process.env.npm_config_loglevel !== 'silent') {
   console.log(`tsinit: bin/tsinit is ${launcher ? `the native launcher (${path.relative(root, launcher)})` : 'the JavaScript entry'}`);
 }

@@ -90,4 +90,34 @@ test('the launcher runs in a root with no /bin/sh and no /usr/bin/env (distroles
   }
 });
 
+test('the launcher adds --disable-sigusr1 for the Node 24 that installed it, and nothing for another node', () => {
+  const node24 = path.join(ROOT, 'test/.node/24/bin/node');
+  if (!fs.existsSync(node24)) {
+    console.log('SKIP: --disable-sigusr1 test: no Node 24 in test/.node (see test/fixtures/nodes.sh)');
+    return;
+  }
+  const pkg = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-flags-'));
+  try {
+    for (const d of ['dist', 'node_modules/node-gyp-build']) fs.cpSync(path.join(ROOT, d), path.join(pkg, d), { recursive: true });
+    for (const f of ['package.json', 'bin/tsinit.js', 'scripts/place-launcher.js', 'build/Release/tsinit.node', 'build/Release/tsinit-launcher']) {
+      fs.mkdirSync(path.dirname(path.join(pkg, f)), { recursive: true });
+      fs.copyFileSync(path.join(ROOT, f), path.join(pkg, f));
+    }
+    fs.chmodSync(path.join(pkg, 'build/Release/tsinit-launcher'), 0o755);
+    // Installed by Node 24: the flag is recorded for that node.
+    const place = spawnSync(node24, [path.join(pkg, 'scripts/place-launcher.js')], { encoding: 'utf8' });
+    assert.is(place.status, 0, place.stderr);
+    const cmdlineOf = (node) => {
+      const r = spawnSync(path.join(pkg, 'bin/tsinit'), ['sh', '-c', 'tr "\\0" " " </proc/$PPID/cmdline'], { env: { PATH: process.env.PATH, TSINIT_NODE: node }, encoding: 'utf8', timeout: 20000 });
+      assert.is(r.status, 0, r.stderr);
+      return r.stdout;
+    };
+    assert.match(cmdlineOf(node24), /--disable-sigusr1 /);
+    // Another node may not know the flag: it must not get it.
+    assert.not.match(cmdlineOf(process.execPath), /--disable-sigusr1/);
+  } finally {
+    fs.rmSync(pkg, { recursive: true, force: true });
+  }
+});
+
 test.run();
