@@ -119,7 +119,10 @@ function loadError(err: unknown): string {
 function loadDirect(root: string): Binding | null {
   for (const file of [path.join(root, 'build', 'Release', 'tsinit.node'), path.join(root, 'prebuilds', `linux-${process.arch}`, 'tsinit.glibc.node')]) {
     try {
-      return require(file) as Binding;
+      const b = require(file) as Binding;
+      // A file being replaced (a rebuild) can load as something else: only a
+      // complete addon counts, else node-gyp-build decides below.
+      if (typeof b?.spawn === 'function' && typeof b.signalsStart === 'function') return b;
     } catch {
       // Missing, or not loadable here (musl, old glibc): node-gyp-build decides below.
     }
