@@ -165,9 +165,9 @@ export class Supervisor {
       graceMs: this.graceLeft(),
     });
     if (log.enabled('info')) this.reportNegligentParents();
-    this.signalRemaining(this.o.stopSignal);
     // A stopped process cannot act on the stop signal until it is continued (systemd does the same).
-    if (this.o.stopSignal !== S.SIGCONT && this.o.stopSignal !== S.SIGKILL) this.signalRemaining(S.SIGCONT);
+    const cont = this.o.stopSignal !== S.SIGCONT && this.o.stopSignal !== S.SIGKILL;
+    this.signalRemaining(...(cont ? [this.o.stopSignal, S.SIGCONT] : [this.o.stopSignal]));
     if (this.deadline === null) this.startGrace('command exited');
     else this.armTimer();
   }
@@ -209,13 +209,15 @@ export class Supervisor {
     }
   }
 
-  /** Every process below tsinit gets sig: kill(-1) as PID 1, else each descendant found in /proc. */
-  private signalRemaining(sig: number): void {
+  /** Every process below tsinit gets each signal in turn: kill(-1) as PID 1,
+   * else each descendant found in /proc (read once for all the signals). */
+  private signalRemaining(...sigs: number[]): void {
     if (this.o.isPid1) {
-      native.kill(-1, sig);
+      for (const sig of sigs) native.kill(-1, sig);
       return;
     }
-    for (const p of descendants(process.pid)) native.kill(p.pid, sig);
+    const below = descendants(process.pid);
+    for (const p of below) for (const sig of sigs) native.kill(p.pid, sig);
   }
 
   private remaining(): number {
