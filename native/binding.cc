@@ -44,6 +44,14 @@ Napi::Value N(const Napi::CallbackInfo& info, int64_t v) { return N2(info.Env(),
 
 INT_CALL(PrctlSetChildSubreaper, sys_prctl_set_child_subreaper, "on")
 
+// A few numbers as a JavaScript array: ids, capability words, a range.
+template <typename T>
+Napi::Array Numbers(const Napi::CallbackInfo& info, const T* vals, uint32_t n) {
+  Napi::Array out = Napi::Array::New(info.Env(), n);
+  for (uint32_t i = 0; i < n; i++) out.Set(i, N(info, static_cast<int64_t>(vals[i])));
+  return out;
+}
+
 Napi::Value PrctlGetChildSubreaper(const Napi::CallbackInfo& info) { return N(info, sys_prctl_get_child_subreaper()); }
 
 Napi::Value Setsid(const Napi::CallbackInfo& info) { return N(info, sys_setsid()); }
@@ -139,10 +147,8 @@ Napi::Value Waitpid(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value SigRange(const Napi::CallbackInfo& info) {
-  Napi::Array out = Napi::Array::New(info.Env(), 2);
-  out.Set(0u, N(info, sys_sigrtmin()));
-  out.Set(1u, N(info, sys_sigrtmax()));
-  return out;
+  const int range[2] = {sys_sigrtmin(), sys_sigrtmax()};
+  return Numbers(info, range, 2);
 }
 
 Napi::Value Exit(const Napi::CallbackInfo& info) {
@@ -456,21 +462,14 @@ Napi::Value Lchown(const Napi::CallbackInfo& info) {
 Napi::Value PrctlSetNoNewPrivs(const Napi::CallbackInfo& info) { return N(info, pd_prctl_set_no_new_privs()); }
 Napi::Value PrctlGetNoNewPrivs(const Napi::CallbackInfo& info) { return N(info, pd_prctl_get_no_new_privs()); }
 
-Napi::Value PrctlSetKeepcaps(const Napi::CallbackInfo& info) {
-  int on = Int(info, 0, "on");
-  CHECK_ENV(info);
-  return N(info, pd_prctl_set_keepcaps(on));
-}
+INT_CALL(PrctlSetKeepcaps, pd_prctl_set_keepcaps, "on")
 
 // Six numbers (effective, permitted, inheritable; two 32-bit words each, low
 // first) or -errno.
 Napi::Value Capget(const Napi::CallbackInfo& info) {
   uint32_t caps[6];
   int r = pd_capget(caps);
-  if (r < 0) return N(info, r);
-  Napi::Array out = Napi::Array::New(info.Env(), 6);
-  for (uint32_t i = 0; i < 6; i++) out.Set(i, N(info, caps[i]));
-  return out;
+  return r < 0 ? N(info, r) : Numbers(info, caps, 6);
 }
 
 Napi::Value Capset(const Napi::CallbackInfo& info) {
@@ -494,10 +493,7 @@ Napi::Value CapAmbientClearAll(const Napi::CallbackInfo& info) { return N(info, 
 Napi::Value Ids(const Napi::CallbackInfo& info, int (*fn)(uint32_t*)) {
   uint32_t ids[3];
   int r = fn(ids);
-  if (r < 0) return N(info, r);
-  Napi::Array out = Napi::Array::New(info.Env(), 3);
-  for (uint32_t i = 0; i < 3; i++) out.Set(i, N(info, ids[i]));
-  return out;
+  return r < 0 ? N(info, r) : Numbers(info, ids, 3);
 }
 Napi::Value Getresuid(const Napi::CallbackInfo& info) { return Ids(info, pd_getresuid); }
 Napi::Value Getresgid(const Napi::CallbackInfo& info) { return Ids(info, pd_getresgid); }
