@@ -3,7 +3,7 @@
 // loads, so the window in which a signal meets Node's defaults is as short as
 // Node allows; runMain does the rest and its status becomes tsinit's.
 import { native } from './native';
-import { catchableSignals, setRealtimeRange } from './signals';
+import { catchableSignals, setRealtimeRange } from './core/signals';
 
 setRealtimeRange(native.sigrtRange());
 // Signals that arrive before the command exists wait in the addon's pipe and
@@ -14,10 +14,10 @@ const installed = native.signalsStart(catchableSignals(), (sigs, lost) => handle
 
 // Everything else loads after the handlers are in place.
 import * as fs from 'node:fs';
-const { inheritedFds } = require('./fds') as typeof import('./fds');
+const { inheritedFds } = require('./core/fds') as typeof import('./core/fds');
 const inherited = inheritedFds();
-const { rawArgs, rawEnv } = require('./proc') as typeof import('./proc');
-const { runMain } = require('./main') as typeof import('./main');
+const { rawArgs, rawEnv } = require('./core/proc') as typeof import('./core/proc');
+const { runMain } = require('./cli/main') as typeof import('./cli/main');
 
 function exit(status: number): never {
   return native._exit(status);

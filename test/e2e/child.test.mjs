@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, childrenOf, procStatus, procStat, fdsOf, waitFor, CLI, NODE, isRoot, leakedFds } from '../helpers/init.mjs';
+import { MODES, startInit, runInit, fixture, CLI, NODE, isRoot } from '../helpers/tsinit.mjs';
+import { childrenOf, procStatus, procStat, fdsOf, leakedFds } from '../helpers/proc.mjs';
+import { waitFor } from '../helpers/wait.mjs';
 
 const O_NONBLOCK = 0o4000;
 

@@ -5,7 +5,8 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { MODES, runInit, pool, fixture } from '../helpers/init.mjs';
+import { MODES, runInit, fixture } from '../helpers/tsinit.mjs';
+import { pool } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 

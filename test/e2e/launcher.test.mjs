@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, lineWatcher, fdsOf, LAUNCHER, NODE, ROOT, isRoot } from '../helpers/init.mjs';
+import { MODES, startInit, runInit, fixture, LAUNCHER, NODE, ROOT, isRoot } from '../helpers/tsinit.mjs';
+import { fdsOf } from '../helpers/proc.mjs';
+import { lineWatcher } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 // A preload that does not exist would stop any node that honoured it; --inspect would open a socket.

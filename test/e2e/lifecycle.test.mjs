@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, lineWatcher, waitFor, exists, sleep, CLI, NODE, childrenOf } from '../helpers/init.mjs';
+import { MODES, startInit, runInit, fixture, CLI, NODE } from '../helpers/tsinit.mjs';
+import { exists, childrenOf } from '../helpers/proc.mjs';
+import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../helpers/init.mjs';
+import { ROOT } from '../helpers/tsinit.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-pack-'));
 const app = path.join(tmp, 'app');
@@ -81,7 +81,7 @@ test('npm pack ships the JavaScript and declarations, prebuilds, native sources,
     'bin/tsinit.js',
     'scripts/place-launcher.js',
   ];
-  for (const f of fs.readdirSync(path.join(ROOT, 'src'))) {
+  for (const f of fs.readdirSync(path.join(ROOT, 'src'), { recursive: true })) {
     if (f.endsWith('.ts')) expected.push(`dist/${f.replace(/\.ts$/, '.js')}`, `dist/${f.replace(/\.ts$/, '.d.ts')}`);
   }
   for (const f of fs.readdirSync(path.join(ROOT, 'native'))) expected.push(`native/${f}`);

@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { MODES, startInit, fixture, procStatus, lineWatcher, leakedFds, waitFor, exists, childrenOf, NODE, CLI } from '../helpers/init.mjs';
+import { MODES, startInit, fixture, NODE, CLI } from '../helpers/tsinit.mjs';
+import { procStatus, leakedFds, exists, childrenOf } from '../helpers/proc.mjs';
+import { lineWatcher, waitFor } from '../helpers/wait.mjs';
 import {
   privSkipReason,
   createTestIds,

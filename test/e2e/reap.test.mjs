@@ -2,7 +2,9 @@
 // PID 1 and as a subreaper; a storm of 5,000 leaves no zombie behind.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MODES, startInit, fixture, lineWatcher, zombiesOf, childrenOf, exists, waitFor, procStat } from '../helpers/init.mjs';
+import { MODES, startInit, fixture } from '../helpers/tsinit.mjs';
+import { zombiesOf, childrenOf, exists, procStat } from '../helpers/proc.mjs';
+import { lineWatcher, waitFor } from '../helpers/wait.mjs';
 
 // The command: make N orphans (their pids, as tsinit's pid namespace sees
 // them, go to stdout), say "made", then wait for stdin to close.

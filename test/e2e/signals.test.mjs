@@ -3,7 +3,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import os from 'node:os';
-import { MODES, startInit, fixture, lineWatcher, procStatus, maskHas, waitFor } from '../helpers/init.mjs';
+import { MODES, startInit, fixture } from '../helpers/tsinit.mjs';
+import { procStatus, maskHas } from '../helpers/proc.mjs';
+import { lineWatcher, waitFor } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 const NEVER = new Set([S.SIGCHLD, S.SIGKILL, S.SIGSTOP, S.SIGSEGV, S.SIGBUS, S.SIGFPE, S.SIGILL, S.SIGABRT, S.SIGTRAP, S.SIGSYS]);

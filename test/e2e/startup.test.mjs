@@ -4,7 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
-import { MODES, startInit, fixture, lineWatcher, procStatus, procStat, maskHas, waitFor, childrenOf, fdsOf, sleep } from '../helpers/init.mjs';
+import { MODES, startInit, fixture } from '../helpers/tsinit.mjs';
+import { procStatus, procStat, maskHas, childrenOf, fdsOf } from '../helpers/proc.mjs';
+import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 

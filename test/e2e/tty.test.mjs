@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { MODES, CLI, NODE, ROOT, isRoot } from '../helpers/init.mjs';
+import { MODES, CLI, NODE, ROOT, isRoot } from '../helpers/tsinit.mjs';
 
 const DRIVER = path.join(ROOT, 'test/fixtures/ptydrive.py');
 const python = spawnSync('python3', ['-c', 'import pty'], { stdio: 'ignore' }).status === 0 ? 'python3' : null;

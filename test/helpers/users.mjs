@@ -5,7 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { isRoot, ROOT, NODE } from './init.mjs';
+import { isRoot, ROOT, NODE } from './tsinit.mjs';
 
 const TOOLS = ['useradd', 'userdel', 'groupadd', 'groupdel'];
 const SBIN = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];

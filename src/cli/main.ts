@@ -2,13 +2,13 @@
 // Before the spawn every error exits (nothing has started); after it, see supervisor.ts.
 import * as fs from 'node:fs';
 import { HELP, USAGE, parseArgs, type Options } from './args';
-import { createLogger, type Logger } from './log';
-import { native } from './native';
-import { errnoMessage } from './errno';
-import { spawnCommand, type SpawnError } from './spawn';
-import { planTerminal } from './tty';
-import { Supervisor } from './supervisor';
-import type { Prepared } from './privdrop';
+import { createLogger, type Logger } from '../core/log';
+import { native } from '../native';
+import { errnoMessage } from '../core/errno';
+import { spawnCommand, type SpawnError } from '../core/spawn';
+import { planTerminal } from '../core/tty';
+import { Supervisor } from '../supervise/supervisor';
+import type { Prepared } from '../privileges/privdrop';
 
 export const EXIT = {
   usage: 2,
@@ -79,7 +79,7 @@ export function runMain(deps: MainDeps): Promise<number> {
       fs.writeSync(1, `${HELP}\n`);
       return Promise.resolve(0);
     case 'version': {
-      const pkg = require('../package.json') as { version: string };
+      const pkg = require('../../package.json') as { version: string };
       fs.writeSync(1, `tsinit ${pkg.version}\n`);
       return Promise.resolve(0);
     }
@@ -108,7 +108,7 @@ export function runMain(deps: MainDeps): Promise<number> {
   // Everything privileged happens here, before the spawn: binding sockets,
   // then the irreversible drop of tsinit's own credentials.
   const prep = privilegeWork(o, deps.env)
-    ? (require('./privdrop') as typeof import('./privdrop')).preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log })
+    ? (require('../privileges/privdrop') as typeof import('../privileges/privdrop')).preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log })
     : passThrough(deps);
   if (prep.kind === 'exit') {
     if (prep.output !== undefined) fs.writeSync(1, prep.output);

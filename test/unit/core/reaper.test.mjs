@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { decodeStatus, exitStatusOf } = require('../../dist/reaper.js');
+const { decodeStatus, exitStatusOf } = require('../../../dist/core/reaper.js');
 
 test('exited: the code, for all 256', () => {
   for (let code = 0; code < 256; code++) {

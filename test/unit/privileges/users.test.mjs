@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { parsePasswd, parseGroup, resolveIdentity, resolveOwner, parseId } = require('../../dist/users.js');
+const { parsePasswd, parseGroup, resolveIdentity, resolveOwner, parseId } = require('../../../dist/privileges/users.js');
 
 const db = {
   passwd: parsePasswd(

@@ -1,7 +1,7 @@
 // What the command gets of the terminal on stdin, so `docker run -it IMAGE
 // tsinit -- bash` has working Ctrl-C, Ctrl-Z, fg/bg and job control.
 import * as os from 'node:os';
-import { native } from './native';
+import { native } from '../native';
 import { SESSION, TTY } from './spawn';
 import type { Logger } from './log';
 

@@ -4,8 +4,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { native } from './native';
-import { envGet } from './proc';
+import { native } from '../native';
+import { envGet } from '../core/proc';
 import { resolveOwner, type UserDb } from './users';
 
 export const SD_LISTEN_FDS_START = 3;

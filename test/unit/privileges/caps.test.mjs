@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { parseCap, resolveCaps, capName, capNames, maskOf, maskHex, maskWords, wordsMask, CAPABILITIES } = require('../../dist/caps.js');
+const { parseCap, resolveCaps, capName, capNames, maskOf, maskHex, maskWords, wordsMask, CAPABILITIES } = require('../../../dist/privileges/caps.js');
 
 test('names in any spelling; numbers as in linux/capability.h', () => {
   for (const s of ['NET_BIND_SERVICE', 'CAP_NET_BIND_SERVICE', 'cap_net_bind_service', 'net_bind_service']) assert.is(parseCap(s), 10, s);

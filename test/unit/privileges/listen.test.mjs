@@ -4,8 +4,8 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { parseListen, addressOf, listenEnv, inheritedActivation } = require('../../dist/listen.js');
-const { parsePasswd, parseGroup } = require('../../dist/users.js');
+const { parseListen, addressOf, listenEnv, inheritedActivation } = require('../../../dist/privileges/listen.js');
+const { parsePasswd, parseGroup } = require('../../../dist/privileges/users.js');
 
 const db = () => ({ passwd: parsePasswd('app:x:1000:1000::/:/bin/sh\n'), group: parseGroup('www:x:33:\n') });
 const parse = (s) => parseListen(s, db);

@@ -5,8 +5,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const { check, sysError, errnoCode, errnoMessage } = require('../../dist/errno.js');
-const { spawnFailure, EXIT } = require('../../dist/main.js');
+const { check, sysError, errnoCode, errnoMessage } = require('../../../dist/core/errno.js');
+const { spawnFailure, EXIT } = require('../../../dist/cli/main.js');
 const E = os.constants.errno;
 
 test('check passes values >= 0 through', () => {

@@ -6,8 +6,8 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { makePlan, describePlan } = require('../../dist/privdrop.js');
-const { parseArgs } = require('../../dist/args.js');
+const { makePlan, describePlan } = require('../../../dist/privileges/privdrop.js');
+const { parseArgs } = require('../../../dist/cli/args.js');
 
 const B = (...a) => a.map((s) => Buffer.from(s));
 const opts = (...args) => parseArgs(B(...args, '--', 'cmd'), {}).options;

@@ -3,11 +3,11 @@
 // running, so failures here are warnings and tsinit carries on (catatonit): if
 // PID 1 died, the whole container would die with it.
 import * as os from 'node:os';
-import { native } from './native';
-import { reapAll, exitStatusOf, decodeStatus, type Exit } from './reaper';
-import { isForwarded, signalName } from './signals';
-import { descendants, negligentParents } from './tree';
-import type { Logger } from './log';
+import { native } from '../native';
+import { reapAll, exitStatusOf, decodeStatus, type Exit } from '../core/reaper';
+import { isForwarded, signalName } from '../core/signals';
+import { descendants, negligentParents } from '../core/tree';
+import type { Logger } from '../core/log';
 
 const S = os.constants.signals;
 const ECHILD = -10;

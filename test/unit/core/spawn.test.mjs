@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
-const { resolveCommand } = require('../../dist/spawn.js');
+const { resolveCommand } = require('../../../dist/core/spawn.js');
 const E = os.constants.errno;
 
 test('PATH lookup: first executable match wins; EACCES beats ENOENT; slashes skip the search', () => {

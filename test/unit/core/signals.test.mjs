@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const sig = require('../../dist/signals.js');
+const sig = require('../../../dist/core/signals.js');
 const S = os.constants.signals;
 
 test('parseSignal takes names with and without SIG, numbers, and RTMIN/RTMAX offsets', () => {

@@ -2,7 +2,7 @@
 // Everything the child needs is computed here, before fork: the child side in
 // native/spawn.c may not allocate.
 import * as fs from 'node:fs';
-import { native, type NativeSpawnOptions } from './native';
+import { native, type NativeSpawnOptions } from '../native';
 import { errnoCode, errnoMessage, sysError, type SysError } from './errno';
 import { envGet } from './proc';
 

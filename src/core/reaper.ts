@@ -1,6 +1,6 @@
 // On SIGCHLD: drain waitpid(-1, WNOHANG) in one native call per batch and
 // report each exit. tsinit is the only caller of waitpid(-1) in its process.
-import { native } from './native';
+import { native } from '../native';
 
 export interface Exit {
   pid: number;

@@ -1,7 +1,7 @@
 // Command-line options, usage text and TSINIT_* environment: pure, no I/O.
 // Options end at the first word that is not an option, or at "--", like tini's
 // getopt("+..."), so `tsinit ls -l` runs `ls -l`.
-import { parseSignal, signalNames } from './signals';
+import { parseSignal, signalNames } from '../core/signals';
 
 export type LogFormat = 'text' | 'json';
 

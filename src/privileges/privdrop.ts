@@ -9,10 +9,10 @@
 // the privilege the uid change gives up (runc, libuv, setpriv); then prove
 // that root cannot be regained, or abort.
 import * as fs from 'node:fs';
-import type { Options } from './args';
-import type { Logger } from './log';
-import { native, type NativeSpawnOptions } from './native';
-import { errnoMessage } from './errno';
+import type { Options } from '../cli/args';
+import type { Logger } from '../core/log';
+import { native, type NativeSpawnOptions } from '../native';
+import { errnoMessage } from '../core/errno';
 import { capName, capNames, lastCap, maskHex, maskOf, maskWords, resolveCaps, wordsMask } from './caps';
 import { readUserDb, resolveIdentity, type Identity, type UserDb } from './users';
 import {

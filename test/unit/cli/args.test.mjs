@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { parseArgs, verbosityFromEnv } = require('../../dist/args.js');
+const { parseArgs, verbosityFromEnv } = require('../../../dist/cli/args.js');
 const B = (...a) => a.map((s) => Buffer.from(s, 'latin1'));
 const run = (args, env = {}) => parseArgs(B(...args), env);
 
