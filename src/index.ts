@@ -1,7 +1,7 @@
 // Programmatic API: typed wrappers of the native calls and the spawn, for Node
 // users who want the pieces. The CLI is dist/cli.js.
 export { native, type Binding, type NativeSpawnOptions, type NativeSpawnResult } from './native';
-export { check, sysError, errnoCode, errnoMessage, type SysError } from './core/errno';
+export { check, sysError, errnoCode, errnoMessage, UserError, type SysError } from './core/errno';
 export { spawnCommand, resolveCommand, SESSION, type SpawnError, type SpawnRequest } from './core/spawn';
 export { reapAll, decodeStatus, exitStatusOf, type Exit } from './core/reaper';
 export { parseSignal, signalName, catchableSignals, isForwarded } from './core/signals';

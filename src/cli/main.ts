@@ -5,17 +5,13 @@ import { HELP, USAGE, parseArgs, type Options } from './args';
 import { createLogger, type Logger } from '../core/log';
 import { native } from '../native';
 import { errnoMessage } from '../core/errno';
+import { EXIT } from '../core/exit';
 import { spawnCommand, type SpawnError } from '../core/spawn';
 import { planTerminal } from '../core/tty';
 import { Supervisor } from '../supervise/supervisor';
 import type { Prepared } from '../privileges/privdrop';
 
-export const EXIT = {
-  usage: 2,
-  startFailed: 125,
-  cannotExecute: 126,
-  notFound: 127,
-} as const;
+export { EXIT };
 
 /** At -v, when and how often to look for zombies whose parent is not reaping them. */
 const NEGLIGENCE_FIRST_MS = 1000;

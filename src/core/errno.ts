@@ -1,7 +1,31 @@
-// One helper turning -errno into a Node-shaped error: message "<syscall> <CODE>",
-// with errno, code and syscall, as Node's own fs and child_process errors have.
+// tsinit's one error convention, and the helpers that carry it: -errno
+// becomes a Node-shaped error (message "<syscall> <CODE>", errno, code,
+// syscall), and bad input becomes a UserError with its exit status.
+//
+// The convention, end to end:
+// - The addon returns >= 0 or -errno and never throws, except a TypeError for
+//   a programmer's mistake (wrong argument types).
+// - An errno that is a normal outcome (ESRCH from kill, ECHILD from waitpid,
+//   EAGAIN) is compared as `r === -os.constants.errno.X`, never as a literal.
+// - An errno the caller cannot go on after: `check(r, 'syscall')` throws the
+//   SysError, as Node's own fs calls do (`sysError` adds fields: spawn's step).
+// - An errno in a message for a person is spelt `errnoMessage(r)` ("no such
+//   file or directory"), never `error ${-r}` or a bare number.
+// - Bad input, or a refusal before the command runs: `throw new
+//   UserError(message, EXIT.x)`. The message is one line naming what was
+//   wrong and the value given ("--grace: 'soon' is not a duration ...");
+//   the status is from core/exit.ts (usage 2 by default, startFailed 125).
+//   Parsers throw rather than return `T | string`, so a string-valued result
+//   is never mistaken for an error and nested parsers need no re-checking.
+//   It is caught at the one edge that reports it (runMain prints
+//   "tsinit: message" and returns the status); a public function whose
+//   result type already says "refused" (parseArgs's `usage-error`) converts
+//   at its own edge, and nowhere else.
+// - Past the point of no return nothing is thrown at the user: a failure is
+//   a log.warning and tsinit carries on (see supervise/).
 import * as os from 'node:os';
 import * as util from 'node:util';
+import { EXIT } from './exit';
 
 // libuv's table lacks some errnos an exec can meet; the kernel's names come
 // from os.constants.errno, and these few get a description of their own.
@@ -52,4 +76,15 @@ export function sysError(errno: number, syscall: string, extra?: Record<string, 
 export function check(ret: number, syscall: string): number {
   if (ret < 0) throw sysError(ret, syscall);
   return ret;
+}
+
+/** Bad input or a refusal before the command runs: one line for the user and
+ * tsinit's exit status (see the convention above). */
+export class UserError extends Error {
+  readonly status: number;
+  constructor(message: string, status: number = EXIT.usage) {
+    super(message);
+    this.name = 'UserError';
+    this.status = status;
+  }
 }

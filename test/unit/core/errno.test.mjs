@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const { check, sysError, errnoCode, errnoMessage } = require('../../../dist/core/errno.js');
+const { check, sysError, errnoCode, errnoMessage, UserError } = require('../../../dist/core/errno.js');
+const EXIT_CORE = require('../../../dist/core/exit.js').EXIT;
 const { spawnFailure, EXIT } = require('../../../dist/cli/main.js');
 const E = os.constants.errno;
 
@@ -51,6 +52,19 @@ test('spawn failures: 127 not found, 126 not executable, 125 set-up failed', () 
 test('control characters in a command name are escaped in messages', () => {
   const r = spawnFailure(Object.assign(sysError(-E.ENOENT, 'spawn'), { step: 'execvp' }), Buffer.from('a\nb'));
   assert.is(r.message, "cannot run 'a\\x0ab': no such file or directory");
+});
+
+test('UserError carries one line and an exit status from EXIT (usage by default)', () => {
+  const u = new UserError("--grace: 'x' is not a duration");
+  assert.instance(u, Error);
+  assert.is(u.message, "--grace: 'x' is not a duration");
+  assert.is(u.status, EXIT_CORE.usage);
+  assert.is(new UserError('bind', EXIT_CORE.startFailed).status, 125);
+});
+
+test('one EXIT: core/exit.ts, re-exported by cli/main', () => {
+  assert.is(EXIT, EXIT_CORE);
+  assert.equal(EXIT_CORE, { usage: 2, startFailed: 125, cannotExecute: 126, notFound: 127 });
 });
 
 test.run();
