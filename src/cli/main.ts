@@ -1,10 +1,11 @@
 // parse → configure → spawn → supervise; resolves to tsinit's exit status.
 // Before the spawn every error exits (nothing has started); after it, see supervisor.ts.
 import * as fs from 'node:fs';
-import { HELP, USAGE, parseArgs, type Options } from './args';
+import { HELP, USAGE, parseArgs } from './args';
+import { MAX_TIMER_MS, privilegedOptionGiven, supervisorSettings, type Options } from './options';
 import { createLogger, type Logger } from '../core/log';
 import { native } from '../native';
-import { errnoMessage } from '../core/errno';
+import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
 import { spawnCommand, type SpawnError } from '../core/spawn';
 import { planTerminal } from '../core/tty';
@@ -46,20 +47,11 @@ export function spawnFailure(err: SpawnError, command: Buffer): { status: number
 
 const LISTEN_ = Buffer.from('LISTEN_');
 
-/** Whether privdrop.ts has anything to do: an option of its own, or LISTEN_*
- * variables to hand on or remove. Without, it is not even loaded, which keeps
- * the usual start-up and tsinit's memory small. */
+/** Whether privdrop.ts has anything to do: an option the table marks as
+ * privileged, or LISTEN_* variables to hand on or remove. Without, it is not
+ * even loaded, which keeps the usual start-up and tsinit's memory small. */
 function privilegeWork(o: Options, env: readonly Buffer[]): boolean {
-  return (
-    o.user !== undefined ||
-    o.groups !== undefined ||
-    o.listen.length > 0 ||
-    o.caps.length > 0 ||
-    o.workdir !== undefined ||
-    o.umask !== undefined ||
-    o.dryRun ||
-    env.some((e) => e.length > LISTEN_.length && e.subarray(0, LISTEN_.length).equals(LISTEN_))
-  );
+  return privilegedOptionGiven(o) || env.some((e) => e.length > LISTEN_.length && e.subarray(0, LISTEN_.length).equals(LISTEN_));
 }
 
 function passThrough(deps: MainDeps): Prepared {
@@ -103,9 +95,17 @@ export function runMain(deps: MainDeps): Promise<number> {
 
   // Everything privileged happens here, before the spawn: binding sockets,
   // then the irreversible drop of tsinit's own credentials.
-  const prep = privilegeWork(o, deps.env)
-    ? (require('../privileges/privdrop') as typeof import('../privileges/privdrop')).preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log })
-    : passThrough(deps);
+  let prep: Prepared;
+  try {
+    prep = privilegeWork(o, deps.env)
+      ? (require('../privileges/privdrop') as typeof import('../privileges/privdrop')).preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log })
+      : passThrough(deps);
+  } catch (err) {
+    // Bad input found before the command runs (see core/errno.ts).
+    if (!(err instanceof UserError)) throw err;
+    log.error(err.message);
+    return Promise.resolve(err.status);
+  }
   if (prep.kind === 'exit') {
     if (prep.output !== undefined) fs.writeSync(1, prep.output);
     if (prep.message !== null) log.error(prep.message);
@@ -135,13 +135,13 @@ export function runMain(deps: MainDeps): Promise<number> {
   log.event('info', 'command-started', `started command (pid ${child}): ${argv.join(' ')}`, { child, argv: argv.join(' ') });
 
   return new Promise<number>((resolve) => {
+    const settings = supervisorSettings(o);
     const sup = new Supervisor({
+      ...settings,
+      // Until the supervisor takes null for "no timer" (the stop work): the
+      // longest timer Node holds.
+      graceMs: settings.graceMs ?? MAX_TIMER_MS,
       child,
-      singleChild: o.singleChild,
-      rewrite: o.rewrite,
-      remapExit: o.remapExit,
-      graceMs: o.graceMs,
-      stopSignal: o.stopSignal,
       isPid1: process.pid === 1,
       log,
       onDone: resolve,
