@@ -10,6 +10,7 @@ import { EXIT } from '../core/exit';
 import { spawnCommand, type SpawnError } from '../core/spawn';
 import { planTerminal } from '../core/tty';
 import { Supervisor } from '../supervise/supervisor';
+import { signalName } from '../core/signals';
 import type { Prepared } from '../privileges/privdrop';
 
 export { EXIT };
@@ -28,6 +29,9 @@ export interface MainDeps {
   /** Routes the signals the addon catches to the supervisor. */
   setSignalHandler(handler: (sigs: Uint8Array, lost?: number[]) => void): void;
   log?: Logger;
+  /** tsinit's parent as first seen (default: process.ppid when runMain starts),
+   * to tell after --pdeathsig is set whether that parent has already died. */
+  parentPid?: number;
 }
 
 function printable(b: Buffer): string {
@@ -54,11 +58,31 @@ function privilegeWork(o: Options, env: readonly Buffer[]): boolean {
   return privilegedOptionGiven(o) || env.some((e) => e.length > LISTEN_.length && e.subarray(0, LISTEN_.length).equals(LISTEN_));
 }
 
+/**
+ * tini -p: a subreaper under a supervisor learns of that supervisor's death.
+ * Set after the drop: the kernel clears it when the credentials change. A
+ * parent that died before the prctl sends nothing, so look (as prctl(2)
+ * advises): re-parented already means the death was missed, and tsinit acts
+ * as if the signal had come, sending it to itself (a caught signal then takes
+ * the usual way, forwarded once the command runs).
+ */
+function setParentDeathSignal(sig: number, parentPid: number, log: Logger): void {
+  const r = native.prctlSetPdeathsig(sig);
+  if (r < 0) {
+    log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
+    return;
+  }
+  if (process.ppid === parentPid) return;
+  log.info(`parent ${parentPid} is already gone (parent now ${process.ppid}): sending ${signalName(sig)} to tsinit as --pdeathsig asks`);
+  native.kill(process.pid, sig);
+}
+
 function passThrough(deps: MainDeps): Prepared {
   return { kind: 'ready', env: deps.env, keep: deps.inherited, spawn: {}, done: () => {} };
 }
 
 export function runMain(deps: MainDeps): Promise<number> {
+  const parentPid = deps.parentPid ?? process.ppid;
   const env = process.env;
   const parsed = parseArgs(deps.args, env);
   const earlyLog = deps.log ?? createLogger(0);
@@ -91,6 +115,9 @@ export function runMain(deps: MainDeps): Promise<number> {
     const r = native.prctlSetChildSubreaper(1);
     if (r < 0) log.warning(`cannot become a child subreaper (${errnoMessage(r)}): orphans will not be reaped by tsinit`);
     else log.info('not PID 1: registered as a child subreaper');
+  } else if (process.pid !== 1) {
+    // As tini warns: nothing else would tell the user why zombies pile up elsewhere.
+    log.warning('not PID 1 and not a subreaper (--no-subreaper or TSINIT_SUBREAPER=0): orphans re-parent past tsinit and it will not reap them');
   }
 
   // Everything privileged happens here, before the spawn: binding sockets,
@@ -112,12 +139,7 @@ export function runMain(deps: MainDeps): Promise<number> {
     return Promise.resolve(prep.status);
   }
 
-  // tini -p: a subreaper under a supervisor learns of that supervisor's death.
-  // Set after the drop: the kernel clears it when the credentials change.
-  if (o.pdeathsig !== 0) {
-    const r = native.prctlSetPdeathsig(o.pdeathsig);
-    if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
-  }
+  if (o.pdeathsig !== 0) setParentDeathSignal(o.pdeathsig, parentPid, log);
 
   const term = planTerminal(log);
   let child: number;
