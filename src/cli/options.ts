@@ -4,12 +4,11 @@
 // whether the privilege code is needed and what the supervisor gets. Adding
 // an option is one entry here plus its consumer.
 import * as os from 'node:os';
-import { UserError } from '../core/errno';
-import { catchableSignals, isForwarded, parseSignal, signalName, signalNames } from '../core/signals';
+import { bool, logFormat, remapExit, rewrite, signal, text, timeout, verbosityFromEnv, type LogFormat } from './values';
+
+export { BOOLEANS, MAX_TIMER_MS, parseDuration, uncatchable, verbosityFromEnv, type LogFormat } from './values';
 
 const S = os.constants.signals;
-
-export type LogFormat = 'text' | 'json';
 
 export interface Options {
   verbosity: number;
@@ -155,88 +154,6 @@ function action(long: string, short: string, act: 'help' | 'version', help: stri
   return { long, short, value: undefined, group: 'general', help: [help], doc, action: act, field: undefined, env: undefined, privileged: false, supervisor: false, init: none, apply: none, given: () => false };
 }
 
-// --- value parsers: each throws UserError with one line naming `what` ---
-
-/** The longest delay a Node timer holds (2^31-1 ms, about 24.8 days); beyond
- * it Node fires at once and prints a TimeoutOverflowWarning. */
-export const MAX_TIMER_MS = 2147483647;
-
-/** 5s, 500ms, 1.5s, 2m, or a bare number of seconds → ms; null if malformed. */
-export function parseDuration(text: string): number | null {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m)?$/.exec(text);
-  if (!m) return null;
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60000;
-  return Number.isFinite(ms) ? Math.round(ms) : null;
-}
-
-/** A duration for a timer: 0 is "at once", never/infinity is null (no timer). */
-function timeout(text: string, what: string): number | null {
-  if (text === 'never' || text === 'infinity') return null;
-  const ms = parseDuration(text);
-  if (ms === null) throw new UserError(`${what}: '${text}' is not a duration (5s, 500ms, 2m)`);
-  if (ms > MAX_TIMER_MS) throw new UserError(`${what}: '${text}' is longer than a timer can hold (at most ${MAX_TIMER_MS} ms, about 24 days; 'never' for no timer)`);
-  return ms;
-}
-
-function signal(text: string, what: string): number {
-  const n = parseSignal(text);
-  if (n === null) throw new UserError(`${what}: unknown signal '${text}' (use a number or one of ${signalNames().join(', ')})`);
-  return n;
-}
-
-function exitCode(text: string, what: string): number {
-  if (!/^[0-9]+$/.test(text) || Number(text) > 255) throw new UserError(`${what}: '${text}' is not an exit status (0-255)`);
-  return Number(text);
-}
-
-/** Why tsinit can never see sig arrive, or null when it can (man 7 signal). */
-export function uncatchable(sig: number): string | null {
-  if (sig === S.SIGKILL || sig === S.SIGSTOP) return `${signalName(sig)} cannot be caught`;
-  if (sig === S.SIGCHLD) return 'SIGCHLD drives reaping and is never forwarded';
-  if (catchableSignals().includes(sig) && isForwarded(sig)) return null;
-  if (sig < 32 && !isForwarded(sig)) return `${signalName(sig)} is left at the kernel's default (a fault belongs to the process that faulted)`;
-  return `${signalName(sig)} is reserved by glibc's threads and never caught`;
-}
-
-function rewrite(text: string, what: string, map: Map<number, number>): Map<number, number> {
-  const [from, to, extra] = text.split(':');
-  if (from === undefined || to === undefined || extra !== undefined) throw new UserError(`${what}: '${text}' is not FROM:TO`);
-  const f = signal(from, what);
-  const t = to === '0' ? 0 : signal(to, what);
-  // A FROM tsinit never receives would be accepted and silently never applied
-  // (and SIGSYS, left at its default, ended a subreaper tsinit instead).
-  const why = uncatchable(f);
-  if (why !== null) throw new UserError(`${what}: '${text}': ${why}, so it cannot be rewritten`);
-  return map.set(f, t);
-}
-
-function remapExit(text: string, what: string, map: Map<number, number>): Map<number, number> {
-  const [code, to = '0', extra] = text.split(':');
-  if (code === undefined || extra !== undefined) throw new UserError(`${what}: '${text}' is not CODE[:NEW]`);
-  return map.set(exitCode(code, what), exitCode(to, what));
-}
-
-/** Accepted boolean spellings of an environment variable, lower or upper case. */
-export const BOOLEANS = { true: ['1', 'true', 'yes', 'on'], false: ['0', 'false', 'no', 'off'] } as const;
-
-function bool(text: string, what: string): boolean {
-  const t = text.toLowerCase();
-  if ((BOOLEANS.true as readonly string[]).includes(t)) return true;
-  if ((BOOLEANS.false as readonly string[]).includes(t)) return false;
-  throw new UserError(`${what}: '${text}' is not a boolean (${BOOLEANS.true.join(', ')} or ${BOOLEANS.false.join(', ')})`);
-}
-
-/** Verbosity from TSINIT_VERBOSITY; empty or unset is 0. */
-export function verbosityFromEnv(value: string | undefined): number {
-  if (value === undefined || value === '') return 0;
-  if (!/^[0-9]+$/.test(value)) throw new UserError(`TSINIT_VERBOSITY must be a whole number, not '${value}'`);
-  return Number(value);
-}
-
-const text = (t: string): string => t;
-
 // --- the table ---
 
 export const OPTIONS = [
@@ -312,10 +229,7 @@ export const OPTIONS = [
     long: 'log-format', value: 'FORMAT', group: 'lifecycle', field: 'logFormat', default: (): LogFormat => 'text',
     help: 'text (default) or json, one event a line on stderr',
     doc: 'lifecycle events as text lines or JSON lines on stderr (`text` or `json`)',
-    parse: (t, what) => {
-      if (t !== 'text' && t !== 'json') throw new UserError(`${what}: '${t}' is not text or json`);
-      return t;
-    },
+    parse: logFormat,
     env: { name: 'TSINIT_LOG_FORMAT', value: 'FORMAT' },
   }),
 

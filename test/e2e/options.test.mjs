@@ -18,8 +18,8 @@ const STUBBORN = `sh -c 'trap "" TERM; echo $$; exec sleep 60' & sleep 0.3; exit
 const BASE = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^TSINIT_(VERBOSITY|GRACE|KILL_AFTER|SINGLE_CHILD|SUBREAPER|STOP_SIGNAL|PDEATHSIG|LOG_FORMAT)$/.test(k)));
 
 /** Runs a command whose descendant ignores SIGTERM; returns how long tsinit took after it printed the pid. */
-async function stubbornRun(args, env, mode) {
-  const h = startInit([...args, 'sh', '-c', STUBBORN], { mode, env: { ...BASE, ...env }, timeoutMs: 20000 });
+async function stubbornRun(args, env, mode, launcher = false) {
+  const h = startInit([...args, 'sh', '-c', STUBBORN], { mode, launcher, env: { ...BASE, ...env }, timeoutMs: 20000 });
   try {
     const out = lineWatcher(h.proc.stdout);
     await out.waitLine((l) => /^[0-9]+$/.test(l), 'the stubborn pid');
@@ -61,6 +61,11 @@ for (const mode of MODES) {
     }
   });
 }
+
+test('subreaper: through the tsinit executable, as `docker run -e TSINIT_GRACE=1s IMAGE` starts it', async () => {
+  const took = await stubbornRun([], { TSINIT_GRACE: '1s', TSINIT_NODE: NODE }, 'subreaper', true);
+  assert.ok(took >= 700 && took < 4500, `took ${took} ms: TSINIT_GRACE did not reach tsinit through its launcher`);
+});
 
 test('subreaper: the variables reach the command unchanged, and one sets -c', async () => {
   const env = { ...BASE, TSINIT_GRACE: '20s', TSINIT_SINGLE_CHILD: 'yes', TSINIT_VERBOSITY: '' };

@@ -136,7 +136,7 @@ test('-r refuses a FROM tsinit never catches, naming why', () => {
   }
   assert.is(usage(['-r', 'SYS:HUP']), "--rewrite: 'SYS:HUP': SIGSYS is left at the kernel's default (a fault belongs to the process that faulted), so it cannot be rewritten");
   assert.is(usage(['-r', 'KILL:0']), "--rewrite: 'KILL:0': SIGKILL cannot be caught, so it cannot be rewritten");
-  assert.is(usage(['-r', '32:HUP']), "--rewrite: '32:HUP': signal 32 is reserved by glibc's threads and never caught, so it cannot be rewritten");
+  assert.is(usage(['-r', '32:HUP']), "--rewrite: '32:HUP': signal 32 is reserved by the C library's threads (below SIGRTMIN) and never caught, so it cannot be rewritten");
   // Every signal tsinit does catch and forward may be rewritten, to anything (KILL included).
   for (let sig = 1; sig <= 64; sig++) {
     if (uncatchable(sig) !== null) continue;
