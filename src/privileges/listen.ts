@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import { native } from '../native';
 import { envGet } from '../core/proc';
+import { errnoMessage } from '../core/errno';
 import { resolveOwner, type UserDb } from './users';
 
 export const SD_LISTEN_FDS_START = 3;
@@ -186,6 +187,22 @@ export function bindListen(spec: ListenSpec): Bound | BindFailure {
     if (l < 0) return fail('listen', l);
   }
   return { spec, fd, created: null };
+}
+
+/** The one line saying why a bind failed, with the usual cause named. */
+export function bindMessage(spec: ListenSpec, failure: BindFailure): string {
+  const { step, errno } = failure;
+  let why = errnoMessage(errno);
+  if (step === 'bind' && errno === -E.EACCES && spec.kind !== 'unix') {
+    let start = 1024;
+    try {
+      start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'latin1').trim());
+    } catch {
+      // Older kernels: 1024.
+    }
+    if (spec.port < start) why += ` (ports below ${start} need root or CAP_NET_BIND_SERVICE)`;
+  }
+  return `cannot ${step === 'bind' ? 'bind' : `${step} the socket for`} --listen ${spec.text}: ${why}`;
 }
 
 function unlinkQuietly(path: Buffer): void {

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { makePlan, describePlan } = require('../../../dist/privileges/privdrop.js');
+const { makePlan } = require('../../../dist/privileges/plan.js');
+const { describePlan } = require('../../../dist/privileges/describe.js');
 const { parseArgs } = require('../../../dist/cli/args.js');
 
 const B = (...a) => a.map((s) => Buffer.from(s));
