@@ -8,8 +8,8 @@
 // because changing them needs the privilege the uid change gives up (runc,
 // libuv, setpriv); then prove that root cannot be regained, or abort.
 //
-// The files: plan.ts (resolve), describe.ts (--dry-run), listen.ts (specs,
-// sockets), drop.ts (the drop), verify.ts (its proof), uring.ts (the
+// The files: plan.ts (resolve), describe.ts (--dry-run), listen.ts (specs),
+// sockets.ts (binding, removing socket files), drop.ts (the drop), verify.ts (its proof), uring.ts (the
 // io_uring check), users.ts and caps.ts (the tables).
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,7 +20,8 @@ import { EXIT } from '../core/exit';
 import { capName } from './caps';
 import { describePlan } from './describe';
 import { Abort, drop } from './drop';
-import { SD_LISTEN_FDS_START, addressOf, bindListen, bindMessage, closeAll, type Bound } from './listen';
+import { SD_LISTEN_FDS_START, addressOf } from './listen';
+import { bindListen, bindMessage, closeAll, startUnlinker, type Bound, type Unlinker } from './sockets';
 import { makePlan, type Plan, type PrivilegeOptions } from './plan';
 import { sqpollRing } from './uring';
 import { currentGroups, verifyDrop } from './verify';
@@ -85,14 +86,24 @@ function carryOut(p: Plan, log: Logger): Prepared {
   }
 
   const bound: Bound[] = [];
+  let unlinker: Unlinker | null = null;
+  // Every failure from here on: close the sockets, remove their files, exit.
+  const abort = (message: string): Prepared => {
+    for (const w of closeAll(bound, true, unlinker)) log.warning(w);
+    return exit(EXIT.startFailed, message);
+  };
   for (const spec of p.listen) {
     const b = bindListen(spec);
-    if ('errno' in b) {
-      closeAll(bound, true);
-      return exit(EXIT.startFailed, bindMessage(spec, b));
-    }
+    if ('errno' in b) return abort(bindMessage(spec, b));
     bound.push(b);
     log.info(`--listen ${spec.text}: bound ${spec.kind} ${addressOf(spec)} for fd ${SD_LISTEN_FDS_START + p.activation.fds.length + bound.length - 1} (${spec.name})`);
+  }
+  // After the drop, tsinit could no longer remove the socket files it made:
+  // a helper that stays root does (sockets.ts says why this design).
+  if (id && changeIds && id.uid !== 0) {
+    const u = startUnlinker(bound);
+    if (typeof u === 'number') return abort(`cannot fork the helper that removes the socket files if the start fails: ${errnoMessage(u)}`);
+    unlinker = u;
   }
 
   if (id) {
@@ -100,8 +111,8 @@ function carryOut(p: Plan, log: Logger): Prepared {
       drop(id, p.caps, p.noNewPrivs, changeIds);
       for (const w of verifyDrop(id, p.caps, p.noNewPrivs)) log.warning(w);
     } catch (err) {
-      closeAll(bound, true);
-      if (err instanceof Abort) return exit(EXIT.startFailed, `cannot drop privileges to uid ${id.uid} gid ${id.gid}: ${err.message}; aborting`);
+      if (err instanceof Abort) return abort(`cannot drop privileges to uid ${id.uid} gid ${id.gid}: ${err.message}; aborting`);
+      closeAll(bound, true, unlinker);
       throw err;
     }
     // --pdeathsig, which the kernel clears when the ids change, is set again
@@ -122,9 +133,8 @@ function carryOut(p: Plan, log: Logger): Prepared {
       if (!fs.statSync(cwd).isDirectory()) throw Object.assign(new Error(), { errno: -os.constants.errno.ENOTDIR });
       fs.accessSync(cwd, fs.constants.X_OK);
     } catch (err) {
-      closeAll(bound, true);
       const e = (err as NodeJS.ErrnoException).errno ?? -os.constants.errno.ENOENT;
-      return exit(EXIT.startFailed, `--workdir ${p.workdir}: ${errnoMessage(e)}${id ? ` (as uid ${id.uid})` : ''}`);
+      return abort(`--workdir ${p.workdir}: ${errnoMessage(e)}${id ? ` (as uid ${id.uid})` : ''}`);
     }
   }
 
@@ -141,7 +151,7 @@ function carryOut(p: Plan, log: Logger): Prepared {
   const done = (started: boolean): void => {
     if (finished) return;
     finished = true;
-    closeAll(bound, !started);
+    for (const w of closeAll(bound, !started, unlinker)) log.warning(w);
     // The capabilities were kept only for the child to inherit. Lowering the
     // permitted and inheritable sets lowers the ambient set with them.
     if (id && id.uid !== 0 && p.caps.length > 0) {

@@ -6,10 +6,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import path from 'node:path';
-import { MODES, NODE, CLI } from '../helpers/tsinit.mjs';
+import { spawn } from 'node:child_process';
+import { MODES, NODE, CLI, fixture } from '../helpers/tsinit.mjs';
 import { procStatus, leakedFds } from '../helpers/proc.mjs';
+import { lineWatcher, waitFor } from '../helpers/wait.mjs';
 import { privSkipReason, freePort, portIsFree, holdPort, client, groupsOf, allFour, USERS, GROUPS } from '../helpers/users.mjs';
-import { REPORT, ZERO, run, report, serving, assertRefused, privSetup } from '../helpers/privdrop.mjs';
+import { REPORT, WRAP, ZERO, run, report, serving, assertRefused, privSetup } from '../helpers/privdrop.mjs';
 
 const skip = privSkipReason();
 if (skip) {
@@ -20,6 +22,105 @@ if (skip) {
   privSetup(test, (c) => ({ ids, tmp } = c));
   const tuGroups = () => [ids.tu.gid, ids.tg1.gid, ids.tg2.gid].sort((a, b) => a - b);
   const unprivStart = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim());
+
+  // Issue 12 §6: whoever can write the socket's grandparent directory swaps
+  // the parent for a symlink the moment the socket file appears; root must
+  // not then chown (or unlink) the file the symlink leads to.
+  test('subreaper: a unix socket directory swapped for a symlink right after bind: 0 of 100 races reach the target', async () => {
+    const base = path.join(tmp, 'race');
+    const dir = path.join(base, 'd');
+    const link = path.join(base, 'd.link');
+    const target = path.join(tmp, 'race-target');
+    fs.mkdirSync(base, { mode: 0o755 });
+    fs.mkdirSync(dir, { mode: 0o755 });
+    fs.mkdirSync(target, { mode: 0o755 });
+    fs.writeFileSync(path.join(target, 's'), 'secret\n', { mode: 0o600 });
+    fs.symlinkSync(target, link);
+    for (const p of [base, dir]) fs.chownSync(p, ids.tu2.uid, ids.tu2.gid);
+    fs.lchownSync(link, ids.tu2.uid, ids.tu2.gid);
+    const racer = spawn(WRAP, [fixture('swapdir'), dir, link, 's'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, TSINIT_WRAP_IDS: `${ids.tu2.uid}:${ids.tu2.gid}:${ids.tu2.gid}` },
+    });
+    const lines = lineWatcher(racer.stdout);
+    const count = (word) => lines.lines.filter((l) => l === word).length;
+    const TRIES = 100;
+    let reached = 0;
+    let swapped = 0;
+    try {
+      for (let i = 0; i < TRIES; i++) {
+        await waitFor('the racer to watch', () => count('ready') === i + 1, 10000, 2);
+        const r = await run('subreaper', ['--listen', `unix:${dir}/s,owner=${USERS.tu}`, '--', 'true']);
+        assert.ok(r.code === 0 || r.code === 125, `exit ${r.code}: ${r.err}`);
+        // The racer saw the socket appear and swapped (before or after tsinit used the path).
+        await waitFor('the racer to swap', () => count('swapped') === i + 1, 10000, 2);
+        const t = fs.lstatSync(path.join(target, 's'), { throwIfNoEntry: false });
+        if (!t || t.uid !== 0 || !t.isFile()) reached++;
+        if (!t) fs.writeFileSync(path.join(target, 's'), 'secret\n', { mode: 0o600 });
+        else if (t.uid !== 0) fs.chownSync(path.join(target, 's'), 0, 0);
+        swapped = count('swapped');
+        racer.stdin.write('reset\n');
+      }
+    } finally {
+      racer.kill('SIGKILL');
+    }
+    process.stdout.write(`race: the racer swapped in ${swapped} of ${TRIES} runs; the target was reached ${reached} times\n`);
+    assert.ok(swapped > TRIES / 2, `the racer must actually race (swapped ${swapped} times)`);
+    assert.is(reached, 0, `root chowned or removed the symlink's target in ${reached} of ${TRIES} runs`);
+    const st = fs.statSync(path.join(target, 's'));
+    assert.is(st.uid, 0);
+  });
+
+  test('subreaper: a symlink from one user\'s directory into root\'s is refused (CHASE_SAFE): 125, the target untouched; root\'s own symlink is followed', async () => {
+    const base = path.join(tmp, 'planted');
+    const target = path.join(tmp, 'planted-target');
+    fs.mkdirSync(base, { mode: 0o755 });
+    fs.mkdirSync(target, { mode: 0o755 });
+    fs.writeFileSync(path.join(target, 's'), 'secret\n', { mode: 0o600 });
+    fs.chownSync(base, ids.tu2.uid, ids.tu2.gid);
+    fs.symlinkSync(target, path.join(base, 'd'));
+    fs.lchownSync(path.join(base, 'd'), ids.tu2.uid, ids.tu2.gid);
+    const spec = `unix:${base}/d/s,owner=${USERS.tu}`;
+    const r = await run('subreaper', ['--listen', spec, '--', REPORT]);
+    await assertRefused(r, 125, `cannot open the directory of --listen ${spec}: a symlink or directory on the way belongs to one unprivileged user and leads to another user's file (refused, as systemd's CHASE_SAFE does)`);
+    const st = fs.statSync(path.join(target, 's'));
+    assert.ok(st.isFile() && st.uid === 0, 'the target keeps its owner');
+
+    // A symlink root made (as /var/run -> /run is) leads where it says.
+    const rootLink = path.join(tmp, 'root-link');
+    fs.symlinkSync(target, rootLink);
+    fs.rmSync(path.join(target, 's'));
+    const ok = await run('subreaper', ['--listen', `unix:${rootLink}/s,owner=${USERS.tu}`, '--', 'true']);
+    assert.is(ok.code, 0, ok.err);
+    const sock = fs.lstatSync(path.join(target, 's'));
+    assert.ok(sock.isSocket());
+    assert.is(sock.uid, ids.tu.uid);
+  });
+
+  // Issue 12 §6: after the drop tsinit (now the target user) cannot write a
+  // root-owned directory, yet the socket files it made there must go when
+  // the start fails.
+  for (const mode of MODES) {
+    test(`${mode}: a failure after the drop (the exec, --workdir) still removes the socket files tsinit created`, async () => {
+      const sock = path.join(tmp, `after-drop-${mode}.sock`);
+      const missing = path.join(tmp, 'no-such-command');
+      const r = await run(mode, ['--user', USERS.tu, '--listen', `unix:${sock},owner=${USERS.tu}`, '--', missing]);
+      assert.is(r.code, 127, r.err);
+      assert.is(r.err, `tsinit: cannot run '${missing}': no such file or directory\n`);
+      assert.not.ok(fs.existsSync(sock), 'the socket file is removed after a failed exec');
+
+      const noDir = path.join(tmp, 'no-such-dir');
+      const w = await run(mode, ['--user', USERS.tu, '--listen', `unix:${sock}`, '--workdir', noDir, '--', REPORT]);
+      await assertRefused(w, 125, `--workdir ${noDir}: no such file or directory (as uid ${ids.tu.uid})`);
+      assert.not.ok(fs.existsSync(sock), 'the socket file is removed after a refused --workdir');
+
+      // And a started command keeps it.
+      const k = await run(mode, ['--user', USERS.tu, '--listen', `unix:${sock}`, '--', 'true']);
+      assert.is(k.code, 0, k.err);
+      assert.ok(fs.lstatSync(sock).isSocket(), 'the socket file stays once the command has started');
+      fs.rmSync(sock);
+    });
+  }
 
   for (const mode of MODES) {
     test(`${mode}: --user and --listen: the command's ids, groups, capabilities, no_new_privs, fds, LISTEN_*; TCP on port 80, UDP and unix served`, async () => {
