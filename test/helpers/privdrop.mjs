@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startInit, fixture, NODE } from './tsinit.mjs';
 import { lineWatcher } from './wait.mjs';
-import { createTestIds, removeTestIds, portIsFree, parseReport, SERVE } from './users.mjs';
+import { createTestIds, removeTestIds, lockTestIds, unlockTestIds, portIsFree, parseReport, SERVE } from './users.mjs';
 
 export const WRAP = fixture('wrap');
 export const REPORT = fixture('privreport');
@@ -78,11 +78,13 @@ export async function assertRefused(r, status, line, freePorts = []) {
 
 /**
  * Creates the test users and a scratch directory (0755) before the suite and
- * removes both after it; ready({ ids, tmp }) is called once they exist.
+ * removes both after it, holding the machine-wide lock on the test users
+ * meanwhile; ready({ ids, tmp }) is called once they exist.
  */
 export function privSetup(test, ready) {
   let tmp;
-  test.before(() => {
+  test.before(async () => {
+    await lockTestIds();
     const ids = createTestIds();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-priv-'));
     fs.chmodSync(tmp, 0o755);
@@ -91,5 +93,6 @@ export function privSetup(test, ready) {
   test.after(() => {
     removeTestIds();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    unlockTestIds();
   });
 }

@@ -36,6 +36,42 @@ function idOf(file, name, field) {
   return Number(line.split(':')[field]);
 }
 
+const LOCK = '/tmp/tsinit-test-ids.lock';
+
+/**
+ * The test users are machine-wide (/etc/passwd): two suites at once (two
+ * worktrees, two engineers) would delete each other's users mid-run. This
+ * lock (a file holding the owner's pid; a dead owner's is taken over) makes
+ * them take turns. Resolves once held.
+ */
+export async function lockTestIds(timeoutMs = 15 * 60 * 1000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(LOCK, String(process.pid), { flag: 'wx' });
+      return;
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    const owner = Number(fs.readFileSync(LOCK, { encoding: 'utf8', flag: 'r' }).trim() || 0);
+    let alive = owner > 0;
+    try {
+      if (alive) process.kill(owner, 0);
+    } catch (err) {
+      alive = err.code === 'EPERM';
+    }
+    if (!alive) fs.rmSync(LOCK, { force: true });
+    else if (Date.now() > end) throw new Error(`the test users are locked by pid ${owner} (${LOCK})`);
+    else await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function unlockTestIds() {
+  try {
+    if (fs.readFileSync(LOCK, 'utf8').trim() === String(process.pid)) fs.rmSync(LOCK, { force: true });
+  } catch {}
+}
+
 /** Removes the test users and groups; quiet when they do not exist. */
 export function removeTestIds() {
   // userdel removes each user's own group too (USERGROUPS_ENAB).
