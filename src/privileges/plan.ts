@@ -1,7 +1,7 @@
 // The plan: every privilege option resolved (users, groups, capabilities,
 // --listen specs, umask, LISTEN_* and HOME), reading only /etc/passwd and
 // /etc/group. Nothing is bound, checked against the system or changed here.
-import { lastCap, resolveCaps } from './caps';
+import { lastCap, resolveCaps, riskWarning } from './caps';
 import { readUserDb, resolveIdentity, type Identity, type UserDb } from './users';
 import { MAX_LISTEN, SD_LISTEN_FDS_START, inheritedActivation, listenEnv, parseListen, type Activation, type ListenSpec } from './listen';
 
@@ -97,6 +97,8 @@ export function makePlan(o: PrivilegeOptions, ctx: { env: Buffer[]; inherited: n
   if (listen.length > MAX_LISTEN) return `--listen: at most ${MAX_LISTEN} sockets`;
 
   const warnings: string[] = [];
+  const risk = riskWarning(caps);
+  if (risk !== null) warnings.push(risk);
   const act = inheritedActivation(ctx.env, pid, ctx.inherited);
   if (act.warning) warnings.push(act.warning);
   const activation = act.activation;

@@ -108,6 +108,8 @@ if (skip) {
         [['--user', USERS.tu, '--cap', 'NET_BIND'], /^--cap: unknown capability 'NET_BIND' \(one of CHOWN, .*NET_BIND_SERVICE/],
         [['--user', USERS.tu, '--cap', 'SETUID'], '--cap: CAP_SETUID would let the command undo the drop (setresuid/setresgid back to 0); it is refused'],
         [['--cap', 'NET_BIND_SERVICE'], '--cap needs --user (without it tsinit does not drop, and the command keeps what tsinit has)'],
+        [['--user', USERS.tu, '--cap', 'SETPCAP'], '--cap: CAP_SETPCAP would let the command change its own capability bounds and securebits (what the drop verified); it is refused'],
+        [['--user', USERS.tu, '--cap', 'NET_RAW,SETFCAP'], '--cap: CAP_SETFCAP would let the command give a program file capabilities, which its exec then grants; it is refused'],
       ];
       for (const [args, line] of cases) {
         const r = await run(mode, [...args, '--', REPORT]);
@@ -144,6 +146,36 @@ if (skip) {
       }
     });
   }
+
+  // Issue 12 §6: the child searches PATH after its chdir(--workdir), so a
+  // relative PATH entry must be checked there, not in tsinit's directory.
+  test('subreaper: --workdir with a relative PATH entry finds the command as execvp after the chdir would', async () => {
+    const wd = path.join(tmp, 'wd-path');
+    fs.mkdirSync(path.join(wd, 'rel'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(wd, 'rel', 'tsinit-hello'), '#!/bin/sh\necho "hello from $(pwd)"\n', { mode: 0o755 });
+    try {
+      const env = { PATH: `rel:${process.env.PATH}` };
+      const r = await run('subreaper', ['--workdir', wd, '--', 'tsinit-hello'], { env });
+      assert.is(r.code, 0, r.err);
+      assert.is(r.out, `hello from ${wd}\n`);
+      const u = await run('subreaper', ['--user', USERS.tu, '--workdir', wd, '--', 'tsinit-hello'], { env });
+      assert.is(u.code, 0, u.err);
+      assert.is(u.out, `hello from ${wd}\n`);
+      // Not in the working directory: not found, whatever tsinit's own directory holds.
+      const n = await run('subreaper', ['--workdir', tmp, '--', 'tsinit-hello'], { env });
+      assert.is(n.code, 127);
+      assert.is(n.err, "tsinit: cannot run 'tsinit-hello': no such file or directory\n");
+    } finally {
+      fs.rmSync(wd, { recursive: true, force: true });
+    }
+  });
+
+  test('subreaper: --cap with root-equivalent capabilities: granted, with one warning naming the risk', async () => {
+    const r = await run('subreaper', ['--user', USERS.tu, '--cap', 'DAC_OVERRIDE,net_bind_service', '--', REPORT]);
+    assert.is(r.code, 0, r.err);
+    assert.is(r.err, 'tsinit: warning: --cap: this capability is root-equivalent (CAP_DAC_OVERRIDE: read, write and execute any file): the command can regain full root with it\n');
+    assert.is(parseReport(r.out.split('\n')).status.get('CapAmb'), '0000000000000402');
+  });
 
   test('groups: initgroups by default; --groups exactly; an explicit :GROUP alone; numeric ids', async () => {
     const cases = [

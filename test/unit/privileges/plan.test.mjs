@@ -66,4 +66,11 @@ test('options that need --user, and --cap for a root command', () => {
   assert.is(plan(['--workdir', '']), '--workdir: empty path');
 });
 
+test('--cap with a root-equivalent capability: planned, with one warning', () => {
+  const p = plan(['--user', 'nobody', '--cap', 'SYS_PTRACE,net_raw']);
+  assert.equal(p.caps, [13, 19]);
+  assert.equal(p.warnings, ['--cap: this capability is root-equivalent (CAP_SYS_PTRACE: trace and modify any process, root ones included): the command can regain full root with it']);
+  assert.match(plan(['--user', 'nobody', '--cap', 'SETPCAP']), /^--cap: CAP_SETPCAP .* it is refused$/);
+});
+
 test.run();
