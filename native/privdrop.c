@@ -130,11 +130,9 @@ int pd_open_dir_safe(const char *path) {
     comp[len] = '\0';
     p += len;
     if (strcmp(comp, ".") == 0) continue;
-    if (strcmp(comp, "..") == 0) {
-      errno = EINVAL; /* refused by the spec parser already */
-      goto fail;
-    }
-    int child = openat(fd, comp, flags);
+    /* ".." (from a symlink's target: /var/run -> ../run) is the real parent,
+     * as the kernel resolves it, checked like any other step. */
+    int child = strcmp(comp, "..") == 0 ? openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC) : openat(fd, comp, flags);
     if (child < 0) goto fail;
     if (fstat(child, &st) < 0) {
       int e = errno;

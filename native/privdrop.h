@@ -29,7 +29,7 @@ int pd_bind_inet(int fd, int family, const char *address, int port);
  *   walked one component at a time with O_NOFOLLOW; symlinks are followed
  *   by hand, refusing (-ENOLINK) any step from something an unprivileged
  *   user owns to something another user owns (systemd's CHASE_SAFE); ".."
- *   is -EINVAL.
+ *   is the real parent, checked the same way.
  * pd_bind_unix_at: bind to dir/name through /proc/self/fd/N/name, the file
  *   created with exactly `mode` (umask ~mode around the call, as systemd).
  * pd_openat_path: openat(O_PATH | O_NOFOLLOW): a handle on that very inode.

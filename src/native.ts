@@ -89,7 +89,7 @@ export interface Binding {
   // Unix socket files through a directory handle (native/privdrop.h): a name
   // of '' is the handle itself; a symlink at a name is never followed.
   /** An O_PATH handle on the directory at an absolute path, walked without following a symlink
-   * from one user's file to another's (systemd's CHASE_SAFE: -ENOLINK); '..' is -EINVAL. */
+   * from one user's file to another's (systemd's CHASE_SAFE: -ENOLINK). */
   openDirSafe(path: Buffer): number;
   /** bind to dirfd/name (through /proc/self/fd/N/name); the file is created with exactly `mode`. */
   bindUnixAt(fd: number, dirfd: number, name: Buffer, mode: number): number;
