@@ -8,14 +8,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stddef.h>
-#include <string.h>
-#include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -95,11 +95,23 @@ int pd_bind_unix_at(int fd, int dirfd, const char *name, int mode) {
   return bind_unix_path(fd, path, mode);
 }
 
+/* statx(2), not fstat/fstatat: glibc 2.33 gave those new symbol versions,
+ * above the prebuilds' floor of 2.28, which has statx. A plain syscall
+ * wrapper, so async-signal-safe in the unlinker child too. */
+static int stat_at(int dirfd, const char *name, int flags, struct statx *out) {
+  unsigned mask = STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID | STATX_INO;
+  return statx(dirfd, name, flags | AT_STATX_SYNC_AS_STAT, mask, out) < 0 ? -errno : 0;
+}
+
+/* An empty name is the handle itself (AT_EMPTY_PATH); otherwise a symlink at
+ * name is never followed (AT_SYMLINK_NOFOLLOW). */
+static int at_flags(const char *name) { return name[0] == '\0' ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW; }
+
 /* systemd's unsafe_transition() (chase.c, CHASE_SAFE): stepping from a to b
  * is unsafe when a belongs to an unprivileged user and b to anyone else, so
  * a user's symlink or directory cannot lead root into another's files. */
-static int unsafe_transition(const struct stat *a, const struct stat *b) {
-  return a->st_uid != 0 && a->st_uid != b->st_uid;
+static int unsafe_transition(const struct statx *a, const struct statx *b) {
+  return a->stx_uid != 0 && a->stx_uid != b->stx_uid;
 }
 
 #define MAX_LINKS 40 /* the kernel's own limit (path_resolution(7)) */
@@ -113,8 +125,9 @@ int pd_open_dir_safe(const char *path) {
   memcpy(todo, path, n + 1);
   int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return -errno;
-  struct stat prev, st;
-  if (fstat(fd, &prev) < 0) goto fail;
+  struct statx prev, st;
+  int e = stat_at(fd, "", AT_EMPTY_PATH, &prev);
+  if (e < 0) goto fail_e;
   int links = 0;
   char *p = todo;
   for (;;) {
@@ -134,18 +147,17 @@ int pd_open_dir_safe(const char *path) {
      * as the kernel resolves it, checked like any other step. */
     int child = strcmp(comp, "..") == 0 ? openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC) : openat(fd, comp, flags);
     if (child < 0) goto fail;
-    if (fstat(child, &st) < 0) {
-      int e = errno;
+    e = stat_at(child, "", AT_EMPTY_PATH, &st);
+    if (e < 0) {
       close(child);
-      errno = e;
-      goto fail;
+      goto fail_e;
     }
     if (unsafe_transition(&prev, &st)) {
       close(child);
       errno = ENOLINK; /* systemd's errno for it */
       goto fail;
     }
-    if (S_ISLNK(st.st_mode)) {
+    if (S_ISLNK(st.stx_mode)) {
       char target[PATH_MAX];
       ssize_t t = ++links > MAX_LINKS ? (errno = ELOOP, -1) : readlinkat(child, "", target, sizeof target - 1);
       close(child);
@@ -166,7 +178,8 @@ int pd_open_dir_safe(const char *path) {
         if (r < 0) goto fail;
         close(fd);
         fd = r;
-        if (fstat(fd, &st) < 0) goto fail;
+        e = stat_at(fd, "", AT_EMPTY_PATH, &st);
+        if (e < 0) goto fail_e;
         if (unsafe_transition(&prev, &st)) {
           errno = ENOLINK;
           goto fail;
@@ -175,7 +188,7 @@ int pd_open_dir_safe(const char *path) {
       }
       continue;
     }
-    if (!S_ISDIR(st.st_mode)) {
+    if (!S_ISDIR(st.stx_mode)) {
       close(child);
       errno = ENOTDIR;
       goto fail;
@@ -184,11 +197,11 @@ int pd_open_dir_safe(const char *path) {
     fd = child;
     prev = st;
   }
-fail : {
-  int e = errno;
+fail:
+  e = -errno;
+fail_e:
   close(fd);
-  return -e;
-}
+  return e;
 }
 
 int pd_openat_path(int dirfd, const char *name) {
@@ -196,28 +209,26 @@ int pd_openat_path(int dirfd, const char *name) {
   return fd < 0 ? -errno : fd;
 }
 
-/* An empty name is the handle itself (AT_EMPTY_PATH); otherwise a symlink at
- * name is never followed (AT_SYMLINK_NOFOLLOW). */
-static int at_flags(const char *name) { return name[0] == '\0' ? AT_EMPTY_PATH : AT_SYMLINK_NOFOLLOW; }
-
 int pd_fstatat(int dirfd, const char *name, uint32_t out[3]) {
-  struct stat st;
-  if (fstatat(dirfd, name, &st, at_flags(name)) < 0) return -errno;
-  out[0] = st.st_mode;
-  out[1] = st.st_uid;
-  out[2] = st.st_gid;
+  struct statx st;
+  int e = stat_at(dirfd, name, at_flags(name), &st);
+  if (e < 0) return e;
+  out[0] = st.stx_mode;
+  out[1] = st.stx_uid;
+  out[2] = st.stx_gid;
   return 0;
 }
 
 int pd_fchownat(int dirfd, const char *name, uid_t uid, gid_t gid) { RET(fchownat(dirfd, name, uid, gid, at_flags(name))); }
 
-/* Async-signal-safe (the unlinker child calls it): fstatat and unlinkat. */
+/* Async-signal-safe (the unlinker child calls it): statx and unlinkat. */
 int pd_unlinkat_same(int dirfd, const char *name, int pin) {
   if (pin >= 0) {
-    struct stat a, b;
-    if (fstatat(pin, "", &a, AT_EMPTY_PATH) < 0) return -errno;
-    if (fstatat(dirfd, name, &b, AT_SYMLINK_NOFOLLOW) < 0) return -errno;
-    if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) return -ESTALE;
+    struct statx a, b;
+    int e = stat_at(pin, "", AT_EMPTY_PATH, &a);
+    if (e == 0) e = stat_at(dirfd, name, AT_SYMLINK_NOFOLLOW, &b);
+    if (e < 0) return e;
+    if (a.stx_dev_major != b.stx_dev_major || a.stx_dev_minor != b.stx_dev_minor || a.stx_ino != b.stx_ino) return -ESTALE;
   }
   RET(unlinkat(dirfd, name, 0));
 }
