@@ -11,7 +11,7 @@ import { MODES, NODE, CLI, fixture } from '../helpers/tsinit.mjs';
 import { procStatus, leakedFds } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor } from '../helpers/wait.mjs';
 import { privSkipReason, freePort, portIsFree, holdPort, client, groupsOf, allFour, USERS, GROUPS } from '../helpers/users.mjs';
-import { REPORT, WRAP, ZERO, run, report, serving, assertRefused, privSetup } from '../helpers/privdrop.mjs';
+import { REPORT, WRAP, ZERO, run, report, serving, assertRefused, assertUsageErrors, privSetup } from '../helpers/privdrop.mjs';
 
 const skip = privSkipReason();
 if (skip) {
@@ -228,15 +228,7 @@ if (skip) {
         [['--listen', 'tcp://127.0.0.1:80,mode=0600'], '--listen tcp://127.0.0.1:80,mode=0600: mode= and owner= apply to unix sockets only'],
         [['--listen', 'tcp://127.0.0.1:80,name=a:b'], "--listen tcp://127.0.0.1:80,name=a:b: name 'a:b' must be 1-255 printable ASCII characters without ':' (LISTEN_FDNAMES)"],
       ];
-      for (const [args, line] of cases) {
-        const r = await run(mode, [...args, '--', REPORT]);
-        if (line instanceof RegExp) {
-          assert.is(r.code, 2);
-          assert.is(r.out, '');
-          assert.is(r.err.split('\n').length, 2, r.err);
-          assert.match(r.err.slice('tsinit: '.length), line);
-        } else await assertRefused(r, 2, line);
-      }
+      await assertUsageErrors(mode, cases);
     });
 
     test(`${mode}: a port already in use: 125, and the sockets bound before it are closed again`, async () => {

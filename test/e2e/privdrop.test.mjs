@@ -12,7 +12,7 @@ import { MODES, NODE, CLI } from '../helpers/tsinit.mjs';
 import { procStatus, exists, childrenOf } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor } from '../helpers/wait.mjs';
 import { privSkipReason, freePort, portIsFree, client, parseReport, groupsOf, allFour, USERS, GROUPS } from '../helpers/users.mjs';
-import { REPORT, ZERO, SQPOLL_PROBE, NET_BIND_SERVICE, run, report, serving, assertRefused, privSetup } from '../helpers/privdrop.mjs';
+import { REPORT, ZERO, SQPOLL_PROBE, NET_BIND_SERVICE, run, report, serving, assertRefused, assertUsageErrors, privSetup } from '../helpers/privdrop.mjs';
 
 const skip = privSkipReason();
 if (skip) {
@@ -111,15 +111,7 @@ if (skip) {
         [['--user', USERS.tu, '--cap', 'SETPCAP'], '--cap: CAP_SETPCAP would let the command change its own capability bounds and securebits (what the drop verified); it is refused'],
         [['--user', USERS.tu, '--cap', 'NET_RAW,SETFCAP'], '--cap: CAP_SETFCAP would let the command give a program file capabilities, which its exec then grants; it is refused'],
       ];
-      for (const [args, line] of cases) {
-        const r = await run(mode, [...args, '--', REPORT]);
-        if (line instanceof RegExp) {
-          assert.is(r.code, 2);
-          assert.is(r.out, '');
-          assert.is(r.err.split('\n').length, 2, r.err);
-          assert.match(r.err.slice('tsinit: '.length), line);
-        } else await assertRefused(r, 2, line);
-      }
+      await assertUsageErrors(mode, cases);
     });
 
     test(`${mode}: --user while not root (and not already that user): 125, before binding`, async () => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startInit, fixture, NODE } from './tsinit.mjs';
 import { lineWatcher } from './wait.mjs';
-import { createTestIds, removeTestIds, lockTestIds, unlockTestIds, portIsFree, parseReport, SERVE } from './users.mjs';
+import { createTestIds, removeTestIds, portIsFree, parseReport, SERVE } from './users.mjs';
 
 export const WRAP = fixture('wrap');
 export const REPORT = fixture('privreport');
@@ -76,15 +76,26 @@ export async function assertRefused(r, status, line, freePorts = []) {
   for (const p of freePorts) assert.ok(await portIsFree(p), `port ${p} is still bound`);
 }
 
+/** Each [args, line] exits 2 with that one line (a RegExp: matching it) and runs nothing. */
+export async function assertUsageErrors(mode, cases) {
+  for (const [args, line] of cases) {
+    const r = await run(mode, [...args, '--', REPORT]);
+    if (line instanceof RegExp) {
+      assert.is(r.code, 2);
+      assert.is(r.out, '');
+      assert.is(r.err.split('\n').length, 2, r.err);
+      assert.match(r.err.slice('tsinit: '.length), line);
+    } else await assertRefused(r, 2, line);
+  }
+}
+
 /**
  * Creates the test users and a scratch directory (0755) before the suite and
- * removes both after it, holding the machine-wide lock on the test users
- * meanwhile; ready({ ids, tmp }) is called once they exist.
+ * removes both after it; ready({ ids, tmp }) is called once they exist.
  */
 export function privSetup(test, ready) {
   let tmp;
-  test.before(async () => {
-    await lockTestIds();
+  test.before(() => {
     const ids = createTestIds();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-priv-'));
     fs.chmodSync(tmp, 0o755);
@@ -93,6 +104,5 @@ export function privSetup(test, ready) {
   test.after(() => {
     removeTestIds();
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-    unlockTestIds();
   });
 }
