@@ -434,15 +434,6 @@ Napi::Value BindInet(const Napi::CallbackInfo& info) {
   return N(info, pd_bind_inet(fd, family, address.c_str(), port));
 }
 
-Napi::Value BindUnix(const Napi::CallbackInfo& info) {
-  int fd = Int(info, 0, "fd");
-  std::string path;
-  if (!CString(info.Env(), info[1], "path", &path)) return info.Env().Undefined();
-  int mode = Int(info, 2, "mode");
-  CHECK_ENV(info);
-  return N(info, pd_bind_unix(fd, path.c_str(), mode));
-}
-
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   int fd = Int(info, 0, "fd"), backlog = Int(info, 1, "backlog");
   CHECK_ENV(info);
@@ -451,12 +442,84 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
 
 INT_CALL(Close, pd_close, "fd")
 
-Napi::Value Lchown(const Napi::CallbackInfo& info) {
+// Unix socket files through a directory handle (pd_open_dir_safe and the
+// *at calls): a name is a Buffer; "" is the handle itself.
+Napi::Value OpenDirSafe(const Napi::CallbackInfo& info) {
   std::string path;
   if (!CString(info.Env(), info[0], "path", &path)) return info.Env().Undefined();
-  uint32_t uid = Id(info, 1), gid = Id(info, 2);
+  return N(info, pd_open_dir_safe(path.c_str()));
+}
+
+Napi::Value BindUnixAt(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd"), dirfd = Int(info, 1, "dirfd");
+  std::string name;
+  if (!CString(info.Env(), info[2], "name", &name)) return info.Env().Undefined();
+  int mode = Int(info, 3, "mode");
   CHECK_ENV(info);
-  return N(info, pd_lchown(path.c_str(), uid, gid));
+  return N(info, pd_bind_unix_at(fd, dirfd, name.c_str(), mode));
+}
+
+Napi::Value OpenatPath(const Napi::CallbackInfo& info) {
+  int dirfd = Int(info, 0, "dirfd");
+  std::string name;
+  if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
+  CHECK_ENV(info);
+  return N(info, pd_openat_path(dirfd, name.c_str()));
+}
+
+// [mode, uid, gid] or -errno.
+Napi::Value Fstatat(const Napi::CallbackInfo& info) {
+  int dirfd = Int(info, 0, "dirfd");
+  std::string name;
+  if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
+  CHECK_ENV(info);
+  uint32_t out[3];
+  int r = pd_fstatat(dirfd, name.c_str(), out);
+  return r < 0 ? N(info, r) : Numbers(info, out, 3);
+}
+
+Napi::Value Fchownat(const Napi::CallbackInfo& info) {
+  int dirfd = Int(info, 0, "dirfd");
+  std::string name;
+  if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
+  uint32_t uid = Id(info, 2), gid = Id(info, 3);
+  CHECK_ENV(info);
+  return N(info, pd_fchownat(dirfd, name.c_str(), uid, gid));
+}
+
+Napi::Value UnlinkatSame(const Napi::CallbackInfo& info) {
+  int dirfd = Int(info, 0, "dirfd");
+  std::string name;
+  if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
+  int pin = Int(info, 2, "pin");
+  CHECK_ENV(info);
+  return N(info, pd_unlinkat_same(dirfd, name.c_str(), pin));
+}
+
+// (dirfds, names, pins) → [pid, fd] or -errno. The strings live in this
+// frame, which the forked child never leaves.
+Napi::Value UnlinkerStart(const Napi::CallbackInfo& info) {
+  std::vector<gid_t> dirs, pins;
+  std::vector<std::string> names;
+  if (!IdList(info, info[0], &dirs) || !CStringList(info.Env(), info[1], "names", &names) || !IdList(info, info[2], &pins)) return info.Env().Undefined();
+  if (names.size() != dirs.size() || pins.size() != dirs.size()) {
+    Napi::TypeError::New(info.Env(), "dirfds, names and pins must have the same length").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::vector<int> dirfds(dirs.begin(), dirs.end()), pinfds(pins.begin(), pins.end());
+  std::vector<const char*> cnames;
+  for (const std::string& n : names) cnames.push_back(n.c_str());
+  int pid = 0;
+  int fd = pd_unlinker_start(dirfds.data(), cnames.data(), pinfds.data(), static_cast<int>(dirfds.size()), &pid);
+  if (fd < 0) return N(info, fd);
+  int both[2] = {pid, fd};
+  return Numbers(info, both, 2);
+}
+
+Napi::Value UnlinkerFinish(const Napi::CallbackInfo& info) {
+  int pid = Int(info, 0, "pid"), fd = Int(info, 1, "fd"), remove = Int(info, 2, "remove");
+  CHECK_ENV(info);
+  return N(info, pd_unlinker_finish(pid, fd, remove));
 }
 
 Napi::Value PrctlSetNoNewPrivs(const Napi::CallbackInfo& info) { return N(info, pd_prctl_set_no_new_privs()); }
@@ -525,10 +588,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("socket", Napi::Function::New(env, Socket));
   exports.Set("setsockoptInt", Napi::Function::New(env, SetsockoptInt));
   exports.Set("bindInet", Napi::Function::New(env, BindInet));
-  exports.Set("bindUnix", Napi::Function::New(env, BindUnix));
   exports.Set("listen", Napi::Function::New(env, Listen));
   exports.Set("close", Napi::Function::New(env, Close));
-  exports.Set("lchown", Napi::Function::New(env, Lchown));
   exports.Set("prctlSetNoNewPrivs", Napi::Function::New(env, PrctlSetNoNewPrivs));
   exports.Set("prctlGetNoNewPrivs", Napi::Function::New(env, PrctlGetNoNewPrivs));
   exports.Set("prctlSetKeepcaps", Napi::Function::New(env, PrctlSetKeepcaps));
@@ -539,6 +600,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("capAmbientClearAll", Napi::Function::New(env, CapAmbientClearAll));
   exports.Set("getresuid", Napi::Function::New(env, Getresuid));
   exports.Set("getresgid", Napi::Function::New(env, Getresgid));
+  exports.Set("openDirSafe", Napi::Function::New(env, OpenDirSafe));
+  exports.Set("bindUnixAt", Napi::Function::New(env, BindUnixAt));
+  exports.Set("openatPath", Napi::Function::New(env, OpenatPath));
+  exports.Set("fstatat", Napi::Function::New(env, Fstatat));
+  exports.Set("fchownat", Napi::Function::New(env, Fchownat));
+  exports.Set("unlinkatSame", Napi::Function::New(env, UnlinkatSame));
+  exports.Set("unlinkerStart", Napi::Function::New(env, UnlinkerStart));
+  exports.Set("unlinkerFinish", Napi::Function::New(env, UnlinkerFinish));
   return exports;
 }
 

@@ -69,12 +69,8 @@ export interface Binding {
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
   /** bind to an IPv4 (family 2) or IPv6 (family 10) literal and port. */
   bindInet(fd: number, family: number, address: string, port: number): number;
-  /** bind to a path; the socket file is created with exactly `mode`. */
-  bindUnix(fd: number, path: Buffer, mode: number): number;
   listen(fd: number, backlog: number): number;
   close(fd: number): number;
-  /** fchownat(path, uid, gid, AT_SYMLINK_NOFOLLOW); -1 leaves an id. */
-  lchown(path: Buffer, uid: number, gid: number): number;
   /** Per thread: the calling thread and what it forks afterwards. */
   prctlSetNoNewPrivs(): number;
   prctlGetNoNewPrivs(): number;
@@ -90,6 +86,25 @@ export interface Binding {
   getresgid(): [number, number, number] | number;
   /** _exit(2): no Node teardown. */
   _exit(code: number): never;
+  // Unix socket files through a directory handle (native/privdrop.h): a name
+  // of '' is the handle itself; a symlink at a name is never followed.
+  /** An O_PATH handle on the directory at an absolute path, walked without following a symlink
+   * from one user's file to another's (systemd's CHASE_SAFE: -ENOLINK). */
+  openDirSafe(path: Buffer): number;
+  /** bind to dirfd/name (through /proc/self/fd/N/name); the file is created with exactly `mode`. */
+  bindUnixAt(fd: number, dirfd: number, name: Buffer, mode: number): number;
+  /** openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC): a handle on that inode. */
+  openatPath(dirfd: number, name: Buffer): number;
+  /** [mode, uid, gid] of dirfd/name, or -errno. */
+  fstatat(dirfd: number, name: Buffer): [number, number, number] | number;
+  /** -1 leaves an id. */
+  fchownat(dirfd: number, name: Buffer, uid: number, gid: number): number;
+  /** unlinkat(dirfd, name) if it is still pin's inode (-ESTALE if not; pin -1: no check). */
+  unlinkatSame(dirfd: number, name: Buffer, pin: number): number;
+  /** Forks the unlinker, which stays root until told: [pid, fd] or -errno. */
+  unlinkerStart(dirfds: number[], names: Buffer[], pins: number[]): [number, number] | number;
+  /** Tells it to remove (1) or keep (0) the files and reaps it: the number it could not remove, or -errno. */
+  unlinkerFinish(pid: number, fd: number, remove: number): number;
 }
 
 /** glibc's version ("2.36"), or null on musl and other C libraries. */

@@ -44,17 +44,21 @@ export interface SpawnError extends SysError {
  * otherwise each PATH entry is tried in order (an empty entry is the current
  * directory). A candidate that exists but cannot be executed is remembered, so
  * the result is EACCES rather than ENOENT when nothing better is found.
+ * cwd: the directory the child enters before its execve (--workdir), against
+ * which a relative entry is checked, as execvp in the child would; the
+ * candidate returned stays relative, for the child to resolve the same way.
  */
-export function resolveCommand(command: Buffer, pathVar: Buffer | undefined): Buffer | number {
+export function resolveCommand(command: Buffer, pathVar: Buffer | undefined, cwd?: Buffer): Buffer | number {
   if (command.length === 0) return ENOENT;
   if (command.includes(0x2f)) return command;
   const dirs = (pathVar ?? Buffer.from(DEFAULT_PATH)).toString('latin1').split(':');
   let denied = false;
   for (const dir of dirs) {
     const candidate = Buffer.concat([Buffer.from(dir === '' ? '.' : dir, 'latin1'), Buffer.from('/'), command]);
+    const seen = cwd !== undefined && candidate[0] !== 0x2f ? Buffer.concat([cwd, Buffer.from('/'), candidate]) : candidate;
     let st: fs.Stats;
     try {
-      st = fs.statSync(candidate);
+      st = fs.statSync(seen);
     } catch {
       continue;
     }
@@ -63,7 +67,7 @@ export function resolveCommand(command: Buffer, pathVar: Buffer | undefined): Bu
       continue;
     }
     try {
-      fs.accessSync(candidate, X_OK);
+      fs.accessSync(seen, X_OK);
       return candidate;
     } catch {
       denied = true;
@@ -87,7 +91,7 @@ export function spawnCommand(req: SpawnRequest): number {
     err.message = `spawn ${argv0.toString()} ${errnoCode(errno)} (${step}: ${errnoMessage(errno)})`;
     throw err;
   };
-  const resolved = resolveCommand(argv0, envGet(env, 'PATH'));
+  const resolved = resolveCommand(argv0, envGet(env, 'PATH'), rest.cwd);
   if (typeof resolved === 'number') fail(resolved, 'execvp');
   const res = native.spawn({ ...rest, path: resolved as Buffer, argv: command, envp: env });
   if ('pid' in res) return res.pid;

@@ -12,9 +12,32 @@ export const CAPABILITIES = [
   'CHECKPOINT_RESTORE',
 ] as const;
 
-/** Capabilities that would undo the drop itself: with CAP_SETUID or
- * CAP_SETGID the command could call setresuid(0, 0, 0) again. */
-export const UNDOES_DROP: ReadonlySet<number> = new Set([6, 7]);
+/** Capabilities --cap refuses, with why: each undoes the drop or its proof. */
+export const REFUSED: ReadonlyMap<number, string> = new Map([
+  // With CAP_SETUID or CAP_SETGID the command could call setresuid(0, 0, 0) again.
+  [6, 'would let the command undo the drop (setresuid/setresgid back to 0)'],
+  [7, 'would let the command undo the drop (setresuid/setresgid back to 0)'],
+  // capabilities(7): CAP_SETPCAP adds any bounding-set capability to the
+  // inheritable set and changes the securebits the drop relies on.
+  [8, 'would let the command change its own capability bounds and securebits (what the drop verified)'],
+  // CAP_SETFCAP writes security.capability: a program it marks gains those
+  // capabilities on exec (ignored only while no_new_privs holds).
+  [31, 'would let the command give a program file capabilities, which its exec then grants'],
+]);
+
+/** Capabilities that are root in all but name (capabilities(7); the
+ * "root-equivalent" list of grsecurity's false boundaries and of Docker's
+ * security notes): granted, with one warning naming what each can do. */
+export const ROOT_EQUIVALENT: ReadonlyMap<number, string> = new Map([
+  [0, 'take ownership of any file'],
+  [1, 'read, write and execute any file'],
+  [2, 'read any file and directory'],
+  [3, 'change the mode and attributes of any file'],
+  [16, 'load kernel modules'],
+  [17, 'raw I/O on devices, ports and memory'],
+  [19, 'trace and modify any process, root ones included'],
+  [21, 'mount, namespaces and most of administration'],
+]);
 
 /** The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap). */
 export function lastCap(): number {
@@ -40,8 +63,8 @@ export function parseCap(text: string): number | null {
 
 /**
  * Resolves the --cap list: numbers ascending, or one line saying what is
- * wrong (an unknown name lists the valid ones; CAP_SETUID and CAP_SETGID are
- * refused because the drop must not be undoable).
+ * wrong (an unknown name lists the valid ones; REFUSED ones are refused
+ * because the drop must not be undoable).
  */
 export function resolveCaps(names: readonly string[], last = lastCap()): number[] | string {
   const out = new Set<number>();
@@ -49,10 +72,19 @@ export function resolveCaps(names: readonly string[], last = lastCap()): number[
     const n = parseCap(text);
     if (n === null) return `--cap: unknown capability '${text}' (one of ${CAPABILITIES.join(', ')})`;
     if (n > last) return `--cap: ${capName(n)} is not known to this kernel (its last is ${capName(last)})`;
-    if (UNDOES_DROP.has(n)) return `--cap: ${capName(n)} would let the command undo the drop (setresuid/setresgid back to 0); it is refused`;
+    const refused = REFUSED.get(n);
+    if (refused !== undefined) return `--cap: ${capName(n)} ${refused}; it is refused`;
     out.add(n);
   }
   return [...out].sort((a, b) => a - b);
+}
+
+/** The one warning for root-equivalent capabilities among caps, or null. */
+export function riskWarning(caps: readonly number[]): string | null {
+  const risky = caps.filter((c) => ROOT_EQUIVALENT.has(c));
+  if (risky.length === 0) return null;
+  const what = risky.map((c) => `${capName(c)}: ${ROOT_EQUIVALENT.get(c)!}`).join('; ');
+  return `--cap: ${risky.length === 1 ? 'this capability is' : 'these capabilities are'} root-equivalent (${what}): the command can regain full root with ${risky.length === 1 ? 'it' : 'them'}`;
 }
 
 export function maskOf(caps: readonly number[]): bigint {

@@ -1,10 +1,8 @@
-// --listen specs → bound sockets, and the LISTEN_* environment of systemd's
-// socket activation (sd_listen_fds(3)): the command finds its sockets at fds
-// 3, 4, ... with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID = its own pid.
-import * as fs from 'node:fs';
+// --listen specs, and the LISTEN_* environment of systemd's socket activation
+// (sd_listen_fds(3)): the command finds its sockets at fds 3, 4, ... with
+// LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID = its own pid. Binding them is
+// sockets.ts's job.
 import * as net from 'node:net';
-import * as os from 'node:os';
-import { native } from '../native';
 import { envGet } from '../core/proc';
 import { resolveOwner, type UserDb } from './users';
 
@@ -15,17 +13,6 @@ export const UNNAMED = 'unknown';
 export const MAX_LISTEN = 64;
 /** systemd's default SocketMode=. */
 const DEFAULT_UNIX_MODE = 0o666;
-/** Capped by net.core.somaxconn, as systemd's Backlog= default is. */
-const BACKLOG = 4096;
-
-const AF_UNIX = 1;
-const AF_INET = 2;
-const AF_INET6 = 10;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
-const SOL_SOCKET = 1;
-const SO_REUSEADDR = 2;
-const E = os.constants.errno;
 
 export type ListenSpec =
   | { kind: 'tcp' | 'udp'; family: 4 | 6; host: string; port: number; name: string; text: string }
@@ -92,6 +79,10 @@ export function parseListen(text: string, db: () => UserDb): ListenSpec | string
   if (address.startsWith('unix:')) {
     const path = address.slice(5);
     if (!path.startsWith('/')) return bad('expected unix:/ABSOLUTE/PATH');
+    // The directory is walked one component at a time (sockets.ts): '..'
+    // would make that walk ambiguous, and a path ending in '/' names no file.
+    if (path.split('/').includes('..')) return bad("'..' in a socket path is not supported (name the directory itself)");
+    if (path.endsWith('/')) return bad('the path names a directory, not a socket file');
     // sun_path holds 108 bytes with the terminating NUL (unix(7)).
     if (Buffer.byteLength(path, 'latin1') > 107) return bad('the path is longer than the 107 bytes a unix socket address holds');
     let mode = DEFAULT_UNIX_MODE;
@@ -116,92 +107,6 @@ export function parseListen(text: string, db: () => UserDb): ListenSpec | string
 export function addressOf(spec: ListenSpec): string {
   if (spec.kind === 'unix') return spec.path;
   return spec.family === 6 ? `[${spec.host}]:${spec.port}` : `${spec.host}:${spec.port}`;
-}
-
-export interface Bound {
-  spec: ListenSpec;
-  fd: number;
-  /** The unix socket file this bind created, removed again if tsinit gives up. */
-  created: Buffer | null;
-}
-
-export type BindFailure = { step: string; errno: number };
-
-function isSocketFile(path: Buffer): boolean {
-  try {
-    return fs.lstatSync(path).isSocket();
-  } catch {
-    return false;
-  }
-}
-
-/**
- * socket → SO_REUSEADDR (TCP, as systemd and every server do, so a restart
- * does not wait out TIME_WAIT; it never lets two listeners share a port) →
- * bind → listen (stream sockets) → chown (unix, owner=). The socket is
- * close-on-exec and blocking, as systemd passes them. On failure nothing is
- * left open or created.
- */
-export function bindListen(spec: ListenSpec): Bound | BindFailure {
-  const domain = spec.kind === 'unix' ? AF_UNIX : spec.family === 6 ? AF_INET6 : AF_INET;
-  const type = spec.kind === 'udp' ? SOCK_DGRAM : SOCK_STREAM;
-  const fd = native.socket(domain, type);
-  if (fd < 0) return { step: 'socket', errno: fd };
-  let created: Buffer | null = null;
-  const fail = (step: string, errno: number): BindFailure => {
-    native.close(fd);
-    if (created) unlinkQuietly(created);
-    return { step, errno };
-  };
-
-  if (spec.kind === 'unix') {
-    const path = Buffer.from(spec.path, 'latin1');
-    let r = native.bindUnix(fd, path, spec.mode);
-    // A socket file left by an earlier run (a restarted container) would make
-    // every restart fail: replace it, as systemd's socket units do. Anything
-    // that is not a socket is left alone and reported.
-    if (r === -E.EADDRINUSE && isSocketFile(path)) {
-      unlinkQuietly(path);
-      r = native.bindUnix(fd, path, spec.mode);
-    }
-    if (r < 0) return fail('bind', r);
-    created = path;
-    const l = native.listen(fd, BACKLOG);
-    if (l < 0) return fail('listen', l);
-    if (spec.owner) {
-      const c = native.lchown(path, spec.owner.uid, spec.owner.gid);
-      if (c < 0) return fail('chown', c);
-    }
-    return { spec, fd, created };
-  }
-
-  if (type === SOCK_STREAM) {
-    const o = native.setsockoptInt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-    if (o < 0) return fail('setsockopt', o);
-  }
-  const b = native.bindInet(fd, domain, spec.host, spec.port);
-  if (b < 0) return fail('bind', b);
-  if (type === SOCK_STREAM) {
-    const l = native.listen(fd, BACKLOG);
-    if (l < 0) return fail('listen', l);
-  }
-  return { spec, fd, created: null };
-}
-
-function unlinkQuietly(path: Buffer): void {
-  try {
-    fs.unlinkSync(path);
-  } catch {
-    // Gone already, or not ours to remove.
-  }
-}
-
-/** Closes tsinit's copies; with removeFiles, also the socket files it created. */
-export function closeAll(bound: readonly Bound[], removeFiles: boolean): void {
-  for (const b of bound) {
-    native.close(b.fd);
-    if (removeFiles && b.created) unlinkQuietly(b.created);
-  }
 }
 
 /** Sockets tsinit itself was handed by systemd-style activation. */

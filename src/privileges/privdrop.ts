@@ -1,41 +1,35 @@
-// Privilege drop and socket hand-off (issue 3): resolves --user/--groups/--cap,
-// binds the --listen sockets, drops tsinit's own credentials for good and
-// proves it, and says what the spawn must pass on. Runs before the spawn, so
-// every failure here exits with nothing started and every socket closed.
+// Privilege drop and socket hand-off, the entry (loaded by cli/main.ts only
+// when there is privilege work): plan → (dry run: describe) → refuse what
+// cannot work → bind → drop → verify → working directory; says what the spawn
+// must pass on. Runs before the spawn, so every failure here exits with
+// nothing started, every socket closed and every socket file removed.
 //
-// The order: resolve (files, specs) → bind → setgroups → setresgid →
-// setresuid → capabilities → no_new_privs → verify. Binding first, because
-// low ports need root; groups and gid before uid, because changing them needs
-// the privilege the uid change gives up (runc, libuv, setpriv); then prove
-// that root cannot be regained, or abort.
+// Binding first, because low ports need root; groups and gid before uid,
+// because changing them needs the privilege the uid change gives up (runc,
+// libuv, setpriv); then prove that root cannot be regained, or abort.
+//
+// The files: plan.ts (resolve), describe.ts (--dry-run), listen.ts (specs),
+// sockets.ts (binding, removing socket files), drop.ts (the drop), verify.ts (its proof), uring.ts (the
+// io_uring check), users.ts and caps.ts (the tables).
 import * as fs from 'node:fs';
-import type { Options } from '../cli/args';
+import * as os from 'node:os';
 import type { Logger } from '../core/log';
 import { native, type NativeSpawnOptions } from '../native';
 import { errnoMessage } from '../core/errno';
-import { capName, capNames, lastCap, maskHex, maskOf, maskWords, resolveCaps, wordsMask } from './caps';
-import { readUserDb, resolveIdentity, type Identity, type UserDb } from './users';
-import {
-  MAX_LISTEN,
-  SD_LISTEN_FDS_START,
-  addressOf,
-  bindListen,
-  closeAll,
-  inheritedActivation,
-  listenEnv,
-  parseListen,
-  type Activation,
-  type Bound,
-  type ListenSpec,
-} from './listen';
+import { EXIT } from '../core/exit';
+import { capName } from './caps';
+import { describePlan } from './describe';
+import { Abort, drop } from './drop';
+import { SD_LISTEN_FDS_START, addressOf } from './listen';
+import { bindListen, bindMessage, closeAll, startUnlinker, type Bound, type Unlinker } from './sockets';
+import { makePlan, type Plan, type PrivilegeOptions } from './plan';
+import { sqpollRing } from './uring';
+import { currentGroups, verifyDrop } from './verify';
 
-/** Exit statuses of this stage (the values of EXIT.usage and EXIT.startFailed in main.ts). */
-export const PRIV_EXIT = {
-  /** The command line names something that does not exist or does not parse. */
-  input: 2,
-  /** The system refused: bind, not root, the drop or its verification, the working directory. */
-  setup: 125,
-} as const;
+// For src/index.ts, which exports these from here today.
+export { makePlan, describePlan, type Plan, type PrivilegeOptions };
+/** @deprecated EXIT (src/core/exit.ts) is the one table: input = EXIT.usage, setup = EXIT.startFailed. */
+export const PRIV_EXIT = { input: EXIT.usage, setup: EXIT.startFailed } as const;
 
 export interface PrivilegeContext {
   /** The raw environment tsinit was given. */
@@ -64,321 +58,8 @@ export type Prepared =
     }
   | { kind: 'exit'; status: number; message: string | null; /** Printed to stdout (--dry-run). */ output?: string };
 
-/** Everything resolved, nothing changed yet. */
-export interface Plan {
-  identity: Identity | null;
-  /** Ambient capabilities for the command (only with --user). */
-  caps: number[];
-  /** Whether tsinit sets no_new_privs (with --user, unless --allow-new-privs). */
-  noNewPrivs: boolean;
-  umask: number | undefined;
-  workdir: string | undefined;
-  listen: ListenSpec[];
-  activation: Activation;
-  env: Buffer[];
-  listenPidIndex: number | undefined;
-  removedEnv: string[];
-  keep: number[];
-  warnings: string[];
-  argv: Buffer[];
-  /** tsinit's own parent-death signal (--pdeathsig), which the drop clears. */
-  pdeathsig: number;
-}
-
 function exit(status: number, message: string | null): Prepared {
   return { kind: 'exit', status, message };
-}
-
-/** Replaces HOME (its first entry keeps its place) or appends it. */
-function withHome(env: readonly Buffer[], home: string): Buffer[] {
-  const prefix = Buffer.from('HOME=');
-  const entry = Buffer.from(`HOME=${home}`, 'latin1');
-  const out: Buffer[] = [];
-  let placed = false;
-  for (const e of env) {
-    if (e.length >= prefix.length && e.subarray(0, prefix.length).equals(prefix)) {
-      if (!placed) out.push(entry);
-      placed = true;
-    } else out.push(e);
-  }
-  if (!placed) out.push(entry);
-  return out;
-}
-
-/** Resolves every option into a plan, reading only /etc/passwd and /etc/group. */
-export function makePlan(o: Options, ctx: Pick<PrivilegeContext, 'env' | 'inherited'>, pid = process.pid): Plan | string {
-  if (o.user === undefined) {
-    if (o.groups !== undefined) return '--groups needs --user';
-    if (o.caps.length > 0) return '--cap needs --user (without it tsinit does not drop, and the command keeps what tsinit has)';
-  }
-  let db: UserDb | null = null;
-  const userDb = (): UserDb => (db ??= readUserDb());
-
-  let identity: Identity | null = null;
-  if (o.user !== undefined) {
-    const r = resolveIdentity(userDb(), o.user, o.groups);
-    if (typeof r === 'string') return r;
-    identity = r;
-  }
-  const caps = resolveCaps(o.caps, lastCap());
-  if (typeof caps === 'string') return caps;
-  if (caps.length > 0 && identity?.uid === 0) return '--cap: the command runs as root and keeps every capability anyway';
-
-  let umask: number | undefined;
-  if (o.umask !== undefined) {
-    if (!/^[0-7]{1,4}$/.test(o.umask) || parseInt(o.umask, 8) > 0o777) return `--umask: '${o.umask}' is not an octal mode such as 0027`;
-    umask = parseInt(o.umask, 8);
-  }
-  if (o.workdir === '') return '--workdir: empty path';
-
-  const listen: ListenSpec[] = [];
-  for (const text of o.listen) {
-    const s = parseListen(text, userDb);
-    if (typeof s === 'string') return s;
-    listen.push(s);
-  }
-  if (listen.length > MAX_LISTEN) return `--listen: at most ${MAX_LISTEN} sockets`;
-
-  const warnings: string[] = [];
-  const act = inheritedActivation(ctx.env, pid, ctx.inherited);
-  if (act.warning) warnings.push(act.warning);
-  const activation = act.activation;
-  const names = [...activation.names, ...listen.map((l) => l.name)];
-  const le = listenEnv(ctx.env, names);
-  const env = identity ? withHome(le.env, identity.home) : le.env;
-  if (le.removed.length > 0 && activation.fds.length === 0) warnings.push(`removed stale ${[...new Set(le.removed)].join(', ')} (LISTEN_PID is not tsinit's pid ${pid})`);
-
-  // The --listen sockets take the numbers after the handed-on ones. An
-  // inherited descriptor that sits on one of them cannot keep its number.
-  const first = SD_LISTEN_FDS_START + activation.fds.length;
-  const keep: number[] = [];
-  for (const fd of ctx.inherited) {
-    if (fd >= first && fd < first + listen.length) warnings.push(`inherited fd ${fd} is not passed on: --listen ${listen[fd - first]!.text} takes its number`);
-    else keep.push(fd);
-  }
-
-  return {
-    identity,
-    caps,
-    noNewPrivs: identity !== null && o.noNewPrivs,
-    umask,
-    workdir: o.workdir,
-    listen,
-    activation,
-    env,
-    listenPidIndex: le.listenPidIndex,
-    removedEnv: [...new Set(le.removed)],
-    keep,
-    warnings,
-    argv: o.command,
-    pdeathsig: o.pdeathsig,
-  };
-}
-
-function octal(n: number): string {
-  return `0${n.toString(8).padStart(3, '0')}`;
-}
-
-/** The Groups line of a /proc status file, as numbers ascending. */
-function statusGroups(status: string): number[] {
-  const m = /^Groups:(.*)$/m.exec(status);
-  return (m?.[1] ?? '').trim().split(/\s+/).filter((g) => g !== '').map(Number).sort((a, b) => a - b);
-}
-
-function currentGroups(): number[] {
-  return statusGroups(fs.readFileSync('/proc/self/status', 'latin1'));
-}
-
-/** The plan as --dry-run prints it (setpriv -d's idea, as JSON). */
-export function describePlan(p: Plan): Record<string, unknown> {
-  const id = p.identity;
-  const fds: Record<string, unknown>[] = p.activation.fds.map((fd, i) => ({ fd, name: p.activation.names[i], socket: 'inherited', address: null }));
-  p.listen.forEach((l, i) => {
-    const fd = SD_LISTEN_FDS_START + p.activation.fds.length + i;
-    const d: Record<string, unknown> = { fd, name: l.name, socket: l.kind, address: addressOf(l) };
-    if (l.kind === 'unix') {
-      d['mode'] = octal(l.mode);
-      // owner= as ids; null: that id stays tsinit's (chown(1) leaves it alone).
-      d['owner'] = { uid: l.owner && l.owner.uid >= 0 ? l.owner.uid : null, gid: l.owner && l.owner.gid >= 0 ? l.owner.gid : null };
-    }
-    fds.push(d);
-  });
-  const env: Record<string, string> = {};
-  if (id) env['HOME'] = id.home;
-  if (p.listenPidIndex !== undefined) {
-    env['LISTEN_FDS'] = String(fds.length);
-    env['LISTEN_FDNAMES'] = [...p.activation.names, ...p.listen.map((l) => l.name)].join(':');
-    env['LISTEN_PID'] = "(the command's own pid, written between fork and exec)";
-  }
-  return {
-    user: id ? id.name : null,
-    uid: id ? id.uid : process.getuid?.(),
-    gid: id ? id.gid : process.getgid?.(),
-    groups: id ? id.groups : currentGroups(),
-    capabilities: id ? p.caps.map(capName) : null,
-    no_new_privs: p.noNewPrivs || native.prctlGetNoNewPrivs() === 1,
-    umask: p.umask === undefined ? null : octal(p.umask),
-    cwd: p.workdir ?? null,
-    fds,
-    env,
-    env_removed: p.removedEnv.filter((v) => !(v in env)),
-    argv: p.argv.map((a) => a.toString()),
-  };
-}
-
-/** A failure after something has changed: close what was bound, then exit. */
-class Abort extends Error {}
-
-function ids(r: number | [number, number, number], what: string): [number, number, number] {
-  if (typeof r === 'number') throw new Abort(`${what}: ${errnoMessage(r)}`);
-  return r;
-}
-
-/**
- * Checks the drop from the kernel's side and fails loudly: every thread's
- * ids and groups (/proc/self/task/N/status, so glibc's SIGSETXID broadcast
- * is proven, not assumed), that uid 0, gid 0 and other groups cannot be
- * taken back, the capability sets, and no_new_privs.
- */
-function verifyDrop(id: Identity, caps: readonly number[], noNewPrivs: boolean): string[] {
-  const warnings: string[] = [];
-  const want = maskOf(caps);
-  const [ru, eu, su] = ids(native.getresuid(), 'getresuid');
-  const [rg, eg, sg] = ids(native.getresgid(), 'getresgid');
-  if (ru !== id.uid || eu !== id.uid || su !== id.uid) throw new Abort(`uids are ${ru}/${eu}/${su}, not ${id.uid}`);
-  if (rg !== id.gid || eg !== id.gid || sg !== id.gid) throw new Abort(`gids are ${rg}/${eg}/${sg}, not ${id.gid}`);
-
-  const uidLine = Array(4).fill(id.uid).join('\t');
-  const gidLine = Array(4).fill(id.gid).join('\t');
-  const groupsText = id.groups.join(',');
-  let tids: string[];
-  try {
-    tids = fs.readdirSync('/proc/self/task');
-  } catch (err) {
-    throw new Abort(`cannot check every thread: /proc/self/task: ${errnoMessage((err as NodeJS.ErrnoException).errno ?? -2)} (is /proc mounted?)`);
-  }
-  for (const tid of tids) {
-    let st: string;
-    try {
-      st = fs.readFileSync(`/proc/self/task/${tid}/status`, 'latin1');
-    } catch {
-      continue; // The thread has exited.
-    }
-    const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(st)?.[1]?.trim() ?? '';
-    if (field('Uid') !== uidLine) throw new Abort(`thread ${tid} has uids ${field('Uid')}`);
-    if (field('Gid') !== gidLine) throw new Abort(`thread ${tid} has gids ${field('Gid')}`);
-    if (statusGroups(st).join(',') !== groupsText) throw new Abort(`thread ${tid} has groups ${statusGroups(st).join(',')}`);
-    if (id.uid === 0) continue;
-    // Capabilities are per thread (capabilities(7)). The uid change cleared
-    // the permitted, effective and ambient sets of every thread but the one
-    // that kept them for the command; the inheritable set is untouched by a
-    // uid change and only this thread can clear its own (capset(2)).
-    const main = Number(tid) === process.pid;
-    for (const set of ['CapPrm', 'CapEff', 'CapAmb']) {
-      const expected = main && set !== 'CapEff' ? want : 0n;
-      if (BigInt(`0x${field(set) || '0'}`) !== expected) throw new Abort(`thread ${tid} has ${set} ${field(set)}, not ${maskHex(expected)}`);
-    }
-    const inh = BigInt(`0x${field('CapInh') || '0'}`);
-    if (main && inh !== want) throw new Abort(`CapInh is ${field('CapInh')}, not ${maskHex(want)}`);
-    if (!main && inh !== 0n) warnings.push(`thread ${tid} keeps inheritable capabilities ${capNames(inh).join(',')} (grants nothing without a permitted set; only that thread could clear them)`);
-  }
-
-  if (id.uid !== 0) {
-    // The point of the whole exercise: root must be out of reach. If any of
-    // these succeeds, tsinit aborts (still before anything has started).
-    if (native.setresuid(0, 0, 0) === 0) throw new Abort('setresuid(0, 0, 0) succeeded after the drop');
-    if (id.gid !== 0 && native.setresgid(0, 0, 0) === 0) throw new Abort('setresgid(0, 0, 0) succeeded after the drop');
-    if (native.setgroups([0]) === 0) throw new Abort('setgroups([0]) succeeded after the drop');
-    const w = native.capget();
-    if (typeof w === 'number') throw new Abort(`capget: ${errnoMessage(w)}`);
-    const [effLo, effHi, prmLo, prmHi, inhLo, inhHi] = w as [number, number, number, number, number, number];
-    if (wordsMask(effLo, effHi) !== 0n) throw new Abort(`effective capabilities remain: ${capNames(wordsMask(effLo, effHi)).join(',')}`);
-    if (wordsMask(prmLo, prmHi) !== want || wordsMask(inhLo, inhHi) !== want) throw new Abort('permitted or inheritable capabilities are not the --cap set');
-    for (let c = 0; c <= lastCap(); c++) {
-      const on = native.capAmbientIsSet(c);
-      if (on < 0) throw new Abort(`PR_CAP_AMBIENT_IS_SET: ${errnoMessage(on)}`);
-      if ((on === 1) !== caps.includes(c)) throw new Abort(`ambient ${capName(c)} is ${on === 1 ? 'set' : 'not set'}`);
-    }
-  }
-  if (noNewPrivs && native.prctlGetNoNewPrivs() !== 1) throw new Abort('no_new_privs is not set');
-  return warnings;
-}
-
-/** The drop itself; throws Abort with the step that failed. */
-function drop(id: Identity, caps: readonly number[], noNewPrivs: boolean, changeIds: boolean): void {
-  const step = (r: number, what: string): void => {
-    if (r < 0) throw new Abort(`${what}: ${errnoMessage(r)}`);
-  };
-  const want = maskOf(caps);
-  if (changeIds) {
-    // A uid change away from 0 clears the permitted set unless the thread
-    // asked to keep it (PR_SET_KEEPCAPS, prctl(2)); only this thread asks,
-    // and only for the capabilities the command is to get.
-    if (caps.length > 0) step(native.prctlSetKeepcaps(1), 'prctl(PR_SET_KEEPCAPS)');
-    // glibc applies each of these to every thread of the process (its
-    // SIGSETXID broadcast, nptl(7)), so no Node thread keeps root.
-    step(native.setgroups(id.groups), `setgroups(${id.groups.join(',')})`);
-    step(native.setresgid(id.gid, id.gid, id.gid), `setresgid(${id.gid})`);
-    step(native.setresuid(id.uid, id.uid, id.uid), `setresuid(${id.uid})`);
-  }
-  if (id.uid !== 0) {
-    // Permitted and inheritable = exactly the --cap set (empty by default:
-    // this also clears an inheritable set the uid change leaves alone);
-    // effective empty, so tsinit itself uses none of them.
-    const [lo, hi] = maskWords(want);
-    step(native.capset([0, 0, lo, hi, lo, hi]), 'capset');
-    if (caps.length > 0) {
-      step(native.prctlSetKeepcaps(0), 'prctl(PR_SET_KEEPCAPS, 0)');
-      // Ambient capabilities survive execve of a program without file
-      // capabilities and become its permitted and effective sets
-      // (capabilities(7)); the child inherits them from this thread by fork.
-      for (const c of caps) step(native.capAmbientRaise(c), `raise ambient ${capName(c)}`);
-    }
-  }
-  if (noNewPrivs) step(native.prctlSetNoNewPrivs(), 'prctl(PR_SET_NO_NEW_PRIVS)');
-}
-
-/** The first line of the reason a bind failed, with the usual cause named. */
-function bindMessage(spec: ListenSpec, step: string, errno: number): string {
-  let why = errnoMessage(errno);
-  if (step === 'bind' && errno === -13 && spec.kind !== 'unix') {
-    let start = 1024;
-    try {
-      start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'latin1').trim());
-    } catch {
-      // Older kernels: 1024.
-    }
-    if (spec.port < start) why += ` (ports below ${start} need root or CAP_NET_BIND_SERVICE)`;
-  }
-  return `cannot ${step === 'bind' ? 'bind' : `${step} the socket for`} --listen ${spec.text}: ${why}`;
-}
-
-/**
- * Whether libuv made an io_uring ring with a kernel submission thread
- * (IORING_SETUP_SQPOLL) while tsinit was root. That thread keeps the
- * credentials of the ring's creator, so requests through it would still run
- * as root after the drop (CVE-2024-22017). Rings without it, which newer
- * libuv (Node 22 and later) makes for epoll_ctl batching, are harmless: each
- * request runs with its submitter's current credentials. Node 20 makes an
- * SQPOLL ring only with UV_USE_IO_URING=1. A ring whose fdinfo does not say
- * (a kernel too old to print SqThread) counts as one.
- */
-function sqpollRing(): boolean {
-  let fds: string[];
-  try {
-    fds = fs.readdirSync('/proc/self/fd');
-  } catch {
-    return false;
-  }
-  return fds.some((fd) => {
-    try {
-      if (fs.readlinkSync(`/proc/self/fd/${fd}`) !== 'anon_inode:[io_uring]') return false;
-      const m = /^SqThread:\s*(-?[0-9]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
-      return !m || Number(m[1]) >= 0;
-    } catch {
-      return false;
-    }
-  });
 }
 
 function carryOut(p: Plan, log: Logger): Prepared {
@@ -392,27 +73,37 @@ function carryOut(p: Plan, log: Logger): Prepared {
       const [ru, eu, su] = native.getresuid() as [number, number, number];
       const [rg, eg, sg] = native.getresgid() as [number, number, number];
       const same = [ru, eu, su].every((u) => u === id.uid) && [rg, eg, sg].every((g) => g === id.gid);
-      if (!same) return exit(PRIV_EXIT.setup, `${who}: tsinit runs as uid ${eu} gid ${eg}, not as root, and cannot switch to uid ${id.uid} gid ${id.gid}`);
+      if (!same) return exit(EXIT.startFailed, `${who}: tsinit runs as uid ${eu} gid ${eg}, not as root, and cannot switch to uid ${id.uid} gid ${id.gid}`);
       const groups = currentGroups();
       if (groups.join(',') !== id.groups.join(',')) {
-        return exit(PRIV_EXIT.setup, `${who}: tsinit is not root and cannot change its groups (${groups.join(',') || 'none'}) to ${id.groups.join(',') || 'none'}; give --groups to match`);
+        return exit(EXIT.startFailed, `${who}: tsinit is not root and cannot change its groups (${groups.join(',') || 'none'}) to ${id.groups.join(',') || 'none'}; give --groups to match`);
       }
       changeIds = false;
     }
     if (sqpollRing()) {
-      return exit(PRIV_EXIT.setup, `${who}: libuv's io_uring polls with a kernel thread created as root (UV_USE_IO_URING=1?), whose requests would keep root's credentials after the drop (CVE-2024-22017); unset UV_USE_IO_URING`);
+      return exit(EXIT.startFailed, `${who}: libuv's io_uring polls with a kernel thread created as root (UV_USE_IO_URING=1?), whose requests would keep root's credentials after the drop (CVE-2024-22017); unset UV_USE_IO_URING`);
     }
   }
 
   const bound: Bound[] = [];
+  let unlinker: Unlinker | null = null;
+  // Every failure from here on: close the sockets, remove their files, exit.
+  const abort = (message: string): Prepared => {
+    for (const w of closeAll(bound, true, unlinker)) log.warning(w);
+    return exit(EXIT.startFailed, message);
+  };
   for (const spec of p.listen) {
     const b = bindListen(spec);
-    if ('errno' in b) {
-      closeAll(bound, true);
-      return exit(PRIV_EXIT.setup, bindMessage(spec, b.step, b.errno));
-    }
+    if ('errno' in b) return abort(bindMessage(spec, b));
     bound.push(b);
     log.info(`--listen ${spec.text}: bound ${spec.kind} ${addressOf(spec)} for fd ${SD_LISTEN_FDS_START + p.activation.fds.length + bound.length - 1} (${spec.name})`);
+  }
+  // After the drop, tsinit could no longer remove the socket files it made:
+  // a helper that stays root does (sockets.ts says why this design).
+  if (id && changeIds && id.uid !== 0) {
+    const u = startUnlinker(bound);
+    if (typeof u === 'number') return abort(`cannot fork the helper that removes the socket files if the start fails: ${errnoMessage(u)}`);
+    unlinker = u;
   }
 
   if (id) {
@@ -420,16 +111,12 @@ function carryOut(p: Plan, log: Logger): Prepared {
       drop(id, p.caps, p.noNewPrivs, changeIds);
       for (const w of verifyDrop(id, p.caps, p.noNewPrivs)) log.warning(w);
     } catch (err) {
-      closeAll(bound, true);
-      if (err instanceof Abort) return exit(PRIV_EXIT.setup, `cannot drop privileges to uid ${id.uid} gid ${id.gid}: ${err.message}; aborting`);
+      if (err instanceof Abort) return abort(`cannot drop privileges to uid ${id.uid} gid ${id.gid}: ${err.message}; aborting`);
+      closeAll(bound, true, unlinker);
       throw err;
     }
-    // The kernel clears the parent-death signal whenever the effective ids
-    // change (commit_creds in kernel/cred.c); set it again, as it was asked for.
-    if (changeIds && p.pdeathsig !== 0) {
-      const r = native.prctlSetPdeathsig(p.pdeathsig);
-      if (r < 0) log.warning(`cannot set the parent-death signal again after the drop: ${errnoMessage(r)}`);
-    }
+    // --pdeathsig, which the kernel clears when the ids change, is set again
+    // by cli/main.ts after this returns.
     log.info(
       `dropped to uid ${id.uid} gid ${id.gid} groups ${id.groups.join(',') || 'none'} in every thread; ` +
         `no_new_privs ${p.noNewPrivs ? 'on' : 'off'}; ambient capabilities for the command: ${p.caps.map(capName).join(',') || 'none'}`,
@@ -443,12 +130,11 @@ function carryOut(p: Plan, log: Logger): Prepared {
   if (p.workdir !== undefined) {
     cwd = Buffer.from(p.workdir, 'latin1');
     try {
-      if (!fs.statSync(cwd).isDirectory()) throw Object.assign(new Error(), { errno: -20 });
+      if (!fs.statSync(cwd).isDirectory()) throw Object.assign(new Error(), { errno: -os.constants.errno.ENOTDIR });
       fs.accessSync(cwd, fs.constants.X_OK);
     } catch (err) {
-      closeAll(bound, true);
-      const e = (err as NodeJS.ErrnoException).errno ?? -2;
-      return exit(PRIV_EXIT.setup, `--workdir ${p.workdir}: ${errnoMessage(e)}${id ? ` (as uid ${id.uid})` : ''}`);
+      const e = (err as NodeJS.ErrnoException).errno ?? -os.constants.errno.ENOENT;
+      return abort(`--workdir ${p.workdir}: ${errnoMessage(e)}${id ? ` (as uid ${id.uid})` : ''}`);
     }
   }
 
@@ -465,7 +151,7 @@ function carryOut(p: Plan, log: Logger): Prepared {
   const done = (started: boolean): void => {
     if (finished) return;
     finished = true;
-    closeAll(bound, !started);
+    for (const w of closeAll(bound, !started, unlinker)) log.warning(w);
     // The capabilities were kept only for the child to inherit. Lowering the
     // permitted and inheritable sets lowers the ambient set with them.
     if (id && id.uid !== 0 && p.caps.length > 0) {
@@ -477,9 +163,10 @@ function carryOut(p: Plan, log: Logger): Prepared {
   return { kind: 'ready', env: p.env, keep: p.keep, spawn, done };
 }
 
-export function preparePrivileges(o: Options, ctx: PrivilegeContext): Prepared {
+/** The stage's one entry: resolve, then print (--dry-run) or carry out. */
+export function preparePrivileges(o: PrivilegeOptions, ctx: PrivilegeContext): Prepared {
   const plan = makePlan(o, ctx);
-  if (typeof plan === 'string') return exit(PRIV_EXIT.input, plan);
+  if (typeof plan === 'string') return exit(EXIT.usage, plan);
   if (o.dryRun) {
     for (const w of plan.warnings) ctx.log.warning(w);
     return { kind: 'exit', status: 0, message: null, output: `${JSON.stringify(describePlan(plan), null, 2)}\n` };

@@ -1,6 +1,7 @@
 // Test users and groups for the privilege-drop tests (created with useradd and
-// groupadd, removed again afterwards, leftovers of an interrupted run first),
-// plus ports, the privserve/privreport fixtures and a client in a namespace.
+// groupadd, named after this process, removed again afterwards, leftovers of
+// interrupted runs first), plus ports, the privserve/privreport fixtures and
+// a client in a namespace.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -21,8 +22,12 @@ export function privSkipReason() {
   return null;
 }
 
-export const USERS = { tu: 'tsinit-tu', tu2: 'tsinit-tu2' };
-export const GROUPS = { tg1: 'tsinit-tg1', tg2: 'tsinit-tg2' };
+// The names carry this process's pid: the users are machine-wide
+// (/etc/passwd), and two suites at once (two worktrees on one machine) with
+// shared names deleted each other's users mid-run.
+export const USERS = { tu: `tsinit-tu-${process.pid}`, tu2: `tsinit-tu2-${process.pid}` };
+export const GROUPS = { tg1: `tsinit-tg1-${process.pid}`, tg2: `tsinit-tg2-${process.pid}` };
+const OURS = /^tsinit-(?:tu|tu2|tg1|tg2)-([0-9]+)$/;
 
 function run(name, args, okCodes = [0]) {
   const r = spawnSync(tool(name), args, { encoding: 'utf8', timeout: 20000 });
@@ -36,6 +41,23 @@ function idOf(file, name, field) {
   return Number(line.split(':')[field]);
 }
 
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/** Users and groups an interrupted run left behind (their pid is gone). */
+function removeLeftovers() {
+  const names = (file) => fs.readFileSync(file, 'utf8').split('\n').map((l) => l.split(':')[0]);
+  const stale = (n) => OURS.test(n) && !alive(Number(OURS.exec(n)[1]));
+  for (const u of names('/etc/passwd').filter(stale)) spawnSync(tool('userdel'), [u], { stdio: 'ignore', timeout: 20000 });
+  for (const g of names('/etc/group').filter(stale)) spawnSync(tool('groupdel'), [g], { stdio: 'ignore', timeout: 20000 });
+}
+
 /** Removes the test users and groups; quiet when they do not exist. */
 export function removeTestIds() {
   // userdel removes each user's own group too (USERGROUPS_ENAB).
@@ -44,10 +66,12 @@ export function removeTestIds() {
 }
 
 /**
- * tsinit-tu: own group tsinit-tu, members of tsinit-tg1 and tsinit-tg2, home
- * /home/tsinit-tu (not created). tsinit-tu2: own group only. Returns their ids.
+ * tsinit-tu-PID: own group of that name, member of tsinit-tg1-PID and
+ * tsinit-tg2-PID, home /home/tsinit-tu-PID (not created). tsinit-tu2-PID: own
+ * group only. Returns their ids.
  */
 export function createTestIds() {
+  removeLeftovers();
   removeTestIds();
   for (const g of Object.values(GROUPS)) run('groupadd', [g]);
   run('groupadd', [USERS.tu]);

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { parseCap, resolveCaps, capName, capNames, maskOf, maskHex, maskWords, wordsMask, CAPABILITIES } = require('../../../dist/privileges/caps.js');
+const { parseCap, resolveCaps, riskWarning, capName, capNames, maskOf, maskHex, maskWords, wordsMask, CAPABILITIES } = require('../../../dist/privileges/caps.js');
 
 test('names in any spelling; numbers as in linux/capability.h', () => {
   for (const s of ['NET_BIND_SERVICE', 'CAP_NET_BIND_SERVICE', 'cap_net_bind_service', 'net_bind_service']) assert.is(parseCap(s), 10, s);
@@ -31,6 +31,23 @@ test('--cap: sorted, unique; unknown names list the valid ones; SETUID/SETGID re
   assert.match(resolveCaps(['SETUID'], 40), /CAP_SETUID would let the command undo the drop/);
   assert.match(resolveCaps(['setgid'], 40), /CAP_SETGID would let the command undo the drop/);
   assert.is(resolveCaps(['BPF'], 37), '--cap: CAP_BPF is not known to this kernel (its last is CAP_AUDIT_READ)');
+});
+
+// Issue 12 §6.
+test('--cap: SETPCAP and SETFCAP refused too, each saying why', () => {
+  assert.is(resolveCaps(['SETPCAP'], 40), '--cap: CAP_SETPCAP would let the command change its own capability bounds and securebits (what the drop verified); it is refused');
+  assert.is(resolveCaps(['net_bind_service', 'cap_setfcap'], 40), '--cap: CAP_SETFCAP would let the command give a program file capabilities, which its exec then grants; it is refused');
+});
+
+test('--cap: one warning naming the risk of the root-equivalent ones, none for the rest', () => {
+  assert.is(riskWarning([10, 13]), null);
+  assert.is(riskWarning([]), null);
+  assert.is(riskWarning([10, 21]), '--cap: this capability is root-equivalent (CAP_SYS_ADMIN: mount, namespaces and most of administration): the command can regain full root with it');
+  const all = resolveCaps(['SYS_ADMIN', 'SYS_MODULE', 'SYS_PTRACE', 'SYS_RAWIO', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'CHOWN', 'FOWNER'], 40);
+  const w = riskWarning(all);
+  assert.ok(w.startsWith('--cap: these capabilities are root-equivalent (CAP_CHOWN: take ownership of any file; CAP_DAC_OVERRIDE: '), w);
+  for (const n of ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'SYS_MODULE', 'SYS_RAWIO', 'SYS_PTRACE', 'SYS_ADMIN']) assert.ok(w.includes(`CAP_${n}: `), n);
+  assert.is(w.split('\n').length, 1, 'one line');
 });
 
 test.run();

@@ -6,7 +6,8 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { makePlan, describePlan } = require('../../../dist/privileges/privdrop.js');
+const { makePlan } = require('../../../dist/privileges/plan.js');
+const { describePlan } = require('../../../dist/privileges/describe.js');
 const { parseArgs } = require('../../../dist/cli/args.js');
 
 const B = (...a) => a.map((s) => Buffer.from(s));
@@ -63,6 +64,13 @@ test('options that need --user, and --cap for a root command', () => {
   assert.is(plan(['--umask', '1777']), "--umask: '1777' is not an octal mode such as 0027");
   assert.is(plan(['--umask', '7']).umask, 7);
   assert.is(plan(['--workdir', '']), '--workdir: empty path');
+});
+
+test('--cap with a root-equivalent capability: planned, with one warning', () => {
+  const p = plan(['--user', 'nobody', '--cap', 'SYS_PTRACE,net_raw']);
+  assert.equal(p.caps, [13, 19]);
+  assert.equal(p.warnings, ['--cap: this capability is root-equivalent (CAP_SYS_PTRACE: trace and modify any process, root ones included): the command can regain full root with it']);
+  assert.match(plan(['--user', 'nobody', '--cap', 'SETPCAP']), /^--cap: CAP_SETPCAP .* it is refused$/);
 });
 
 test.run();
