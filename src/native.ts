@@ -90,6 +90,12 @@ export interface Binding {
   getresgid(): [number, number, number] | number;
   /** _exit(2): no Node teardown. */
   _exit(code: number): never;
+  // Pipes for the log relay (native/pipe.c).
+  /** pipe2(O_CLOEXEC): [read end, write end], or -errno. */
+  pipe2(): [number, number] | number;
+  /** pwritev2(fd, buffer[offset, offset + length), RWF_NOWAIT): bytes written, or -errno (-EAGAIN
+   * instead of blocking; -EOPNOTSUPP where unsupported). Leaves the file's O_NONBLOCK flag alone. */
+  writeNowait(fd: number, buffer: Buffer, offset: number, length: number): number;
 }
 
 /** glibc's version ("2.36"), or null on musl and other C libraries. */
