@@ -17,6 +17,37 @@ const READ_HIGH_WATER = 64 * 1024;
 const PALETTE = [36, 33, 32, 35, 34, 96, 93, 92, 95, 94] as const;
 const NEWLINE = Buffer.from('\n');
 
+/** Formatted lines on their way to the output, copied into one buffer (reads are not retained) and handed over in one write. */
+class Batch {
+  private buf: Buffer | null = null;
+  private text = '';
+  private stamp: string | null = null;
+  size = 0;
+  add(b: Buffer): void {
+    if (!this.buf || this.buf.length - this.size < b.length) {
+      const grown = Buffer.allocUnsafe(Math.max(16 * 1024, 2 * (this.size + b.length)));
+      this.buf?.copy(grown, 0, 0, this.size);
+      this.buf = grown;
+    }
+    b.copy(this.buf, this.size);
+    this.size += b.length;
+  }
+  addText(t: string): void {
+    this.text += t;
+    this.size += t.length;
+  }
+  time(): string {
+    return (this.stamp ??= new Date().toISOString());
+  }
+  take(): Buffer {
+    const out = this.text !== '' ? Buffer.from(this.text) : this.buf ? this.buf.subarray(0, this.size) : Buffer.alloc(0);
+    this.buf = null;
+    this.text = '';
+    this.size = 0;
+    return out;
+  }
+}
+
 export interface Output {
   sink: Sink;
   color: boolean;
@@ -72,6 +103,7 @@ export class Source {
   /** The widest name so far: prefixes line up once every service has been opened. */
   private width: () => number;
   private prefixes: { width: number; normal: Buffer; cont: Buffer } | null = null;
+  private jsonName: string;
 
   private service: string;
   private stream: RelayStream;
@@ -89,6 +121,7 @@ export class Source {
     this.onFinish = onFinish;
     this.done = new Promise((r) => (this.resolveDone = r));
     this.width = width;
+    this.jsonName = JSON.stringify(service);
     // A libuv pipe handle on our own read end (O_NONBLOCK there is ours alone:
     // the service's write end is another open file description and stays blocking).
     this.reader = new net.Socket({ fd, readable: true, writable: false, readableHighWaterMark: READ_HIGH_WATER } as net.SocketConstructorOpts);
@@ -98,18 +131,15 @@ export class Source {
     this.reader.on('error', () => this.end());
   }
 
-  private line(pieces: Buffer[], partial: boolean): Buffer {
+  /** Appends one formatted line (its pieces, then a newline) to the batch. */
+  private line(batch: Batch, pieces: Buffer[], partial: boolean): void {
     const cont = this.cont;
     this.cont = partial;
     if (this.format === 'json') {
-      const obj: Record<string, string | boolean> = {
-        time: new Date().toISOString(),
-        service: this.service,
-        stream: this.stream,
-        line: Buffer.concat(pieces).toString('utf8'),
-      };
-      if (partial) obj.partial = true;
-      return Buffer.from(`${JSON.stringify(obj)}\n`);
+      // The time is when tsinit read the line: one clock read per read(2).
+      const str = pieces.length === 1 ? pieces[0]!.toString('utf8') : Buffer.concat(pieces).toString('utf8');
+      batch.addText(`{"time":"${batch.time()}","service":${this.jsonName},"stream":"${this.stream}","line":${JSON.stringify(str)}${partial ? ',"partial":true' : ''}}\n`);
+      return;
     }
     const w = this.width();
     if (this.prefixes?.width !== w) {
@@ -119,10 +149,14 @@ export class Source {
       };
       this.prefixes = { width: w, normal: pre(SEPARATOR), cont: pre(CONTINUED) };
     }
-    return Buffer.concat([cont ? this.prefixes.cont : this.prefixes.normal, ...pieces, NEWLINE]);
+    batch.add(cont ? this.prefixes.cont : this.prefixes.normal);
+    for (const p of pieces) batch.add(p);
+    batch.add(NEWLINE);
   }
 
+  /** The pending partial line's pieces followed by extra; pending is emptied. */
   private takePending(extra: Buffer): Buffer[] {
+    if (this.pendingLen === 0) return [extra];
     const pieces = this.pending;
     pieces.push(extra);
     this.pending = [];
@@ -132,40 +166,31 @@ export class Source {
 
   private feed(chunk: Buffer): void {
     const { maxLine } = this.limits;
-    const parts: Buffer[] = [];
-    let size = 0;
+    const batch = new Batch();
     let i = 0;
     while (i < chunk.length) {
       const nl = chunk.indexOf(0x0a, i);
       const end = nl < 0 ? chunk.length : nl;
       const room = maxLine - this.pendingLen;
-      let b: Buffer;
       if (end - i > room) {
         const cut = utf8Cut(chunk, i, i + room);
-        b = this.line(this.takePending(chunk.subarray(i, cut)), true);
+        this.line(batch, this.takePending(chunk.subarray(i, cut)), true);
         i = cut;
       } else if (nl < 0) {
         this.pending.push(Buffer.from(chunk.subarray(i)));
         this.pendingLen += chunk.length - i;
         break;
       } else {
-        b = this.line(this.takePending(chunk.subarray(i, nl)), false);
+        this.line(batch, this.takePending(chunk.subarray(i, nl)), false);
         i = nl + 1;
       }
-      parts.push(b);
-      size += b.length;
-      if (size >= BATCH && i < chunk.length) {
-        const ok = this.out.sink.write(Buffer.concat(parts, size));
-        parts.length = 0;
-        size = 0;
-        if (!ok) {
-          this.stash = chunk.subarray(i);
-          this.block();
-          return;
-        }
+      if (batch.size >= BATCH && i < chunk.length && !this.out.sink.write(batch.take())) {
+        this.stash = chunk.subarray(i);
+        this.block();
+        return;
       }
     }
-    if (size > 0 && !this.out.sink.write(Buffer.concat(parts, size))) this.block();
+    if (batch.size > 0 && !this.out.sink.write(batch.take())) this.block();
     this.armTimer();
   }
 
@@ -205,7 +230,9 @@ export class Source {
     if (keep === all.length) return;
     this.pending = keep ? [Buffer.from(all.subarray(all.length - keep))] : [];
     this.pendingLen = keep;
-    if (!this.out.sink.write(this.line([all.subarray(0, all.length - keep)], true))) this.block();
+    const batch = new Batch();
+    this.line(batch, [all.subarray(0, all.length - keep)], true);
+    if (!this.out.sink.write(batch.take())) this.block();
   }
 
   private end(): void {
@@ -220,7 +247,11 @@ export class Source {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     // The last line had no newline: it is written anyway (bounded by maxLine).
-    if (this.pendingLen > 0) this.out.sink.write(this.line(this.takePending(Buffer.alloc(0)), true));
+    if (this.pendingLen > 0) {
+      const batch = new Batch();
+      this.line(batch, this.takePending(Buffer.alloc(0)), true);
+      this.out.sink.write(batch.take());
+    }
     this.out.waiting.delete(this);
     this.reader.destroy();
     this.onFinish(this);

@@ -206,6 +206,43 @@ test('a partial line is flushed after a short idle, and its continuation is mark
   assert.is(r.stdout.toString(), 'p | prompt> \np + rest\n');
 });
 
+test('idle costs nothing: after a partial line is flushed, no timer and no wake-up while services are quiet', async () => {
+  const cfg = {
+    format: 'prefix',
+    writers: [
+      { name: 'quiet', argv: ['/bin/sh', '-c', 'echo ready; printf waiting; exec sleep 30'] },
+      { name: 'idle', argv: ['/bin/sh', '-c', 'exec sleep 30'] },
+    ],
+  };
+  const h = startHarness(cfg);
+  try {
+    await waitFor('the flushed partial line', () => Buffer.concat(h.chunks.stdout).toString().includes('waiting\n'), 10000);
+    await sleep(300);
+    const pid = h.p.pid;
+    const switches = () =>
+      fs.readdirSync(`/proc/${pid}/task`).reduce((sum, t) => {
+        const st = fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8');
+        return sum + Number(/voluntary_ctxt_switches:\s*(\d+)/.exec(st)[1]);
+      }, 0);
+    const w0 = switches();
+    await sleep(2000);
+    const woke = switches() - w0;
+    // No timers: at most a stray wake-up from Node's platform threads.
+    assert.ok(woke <= 4, `the relay woke ${woke} times in 2 s while idle`);
+  } finally {
+    for (const r of h.reports) {
+      try {
+        if (r.started) process.kill(r.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+  const r = await h.done;
+  assert.is(r.code, 0);
+  assert.is(r.stdout.toString(), 'quiet | ready\nquiet | waiting\n');
+});
+
 test('json: one object per line with time, service, stream and line; partial pieces say so', async () => {
   const cfg = {
     format: 'json',
