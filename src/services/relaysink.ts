@@ -42,7 +42,9 @@ const E = os.constants.errno;
 const RETRY_FIRST_MS = 2;
 const RETRY_MAX_MS = 100;
 
-export type SinkKind = 'pipe' | 'socket' | 'tty' | 'file' | 'blocking' | 'none';
+/** pipe: an own non-blocking description, libuv; nowait: pwritev2(RWF_NOWAIT) on the shared one;
+ * tty: an own non-blocking description; file: write(2) in place; blocking: the last resort; none: no such fd. */
+export type SinkKind = 'pipe' | 'nowait' | 'tty' | 'file' | 'blocking' | 'none';
 
 export interface Sink {
   readonly kind: SinkKind;
@@ -270,9 +272,9 @@ export function openSink(fd: number, opts: SinkOptions): Sink {
   if (st.isFIFO()) {
     const own = reopen(fd);
     if (own !== null) return new StreamSink(own, hwm, warn);
-    return new PollSink('pipe', nowait, hwm, warn, blocking);
+    return new PollSink('nowait', nowait, hwm, warn, blocking);
   }
-  if (st.isSocket()) return new PollSink('socket', nowait, hwm, warn, blocking);
+  if (st.isSocket()) return new PollSink('nowait', nowait, hwm, warn, blocking);
   if (st.isCharacterDevice() && tty.isatty(fd)) {
     const own = reopen(fd);
     if (own !== null) return new PollSink('tty', writeFd(own), hwm, warn, null, () => fs.closeSync(own));

@@ -37,7 +37,7 @@ function expectedCount(id, bytes) {
  * 'socket' (child_process's socketpair, as journald gives) or a file path.
  * Returns the live process and promises for its output, reports and exit.
  */
-function startHarness(cfg, { stdout = 'pipe', stdin = 'ignore', stderr = 'pipe', readLater = false, timeoutMs = 60000 } = {}) {
+function startHarness(cfg, { stdout = 'pipe', stdin = 'ignore', stderr = 'pipe', readLater = false, timeoutMs = 60000, uid } = {}) {
   let out1;
   let readEnd = null;
   if (stdout === 'pipe') {
@@ -46,7 +46,7 @@ function startHarness(cfg, { stdout = 'pipe', stdin = 'ignore', stderr = 'pipe',
     out1 = w;
   } else if (stdout === 'socket') out1 = 'pipe';
   else out1 = fs.openSync(stdout, 'w');
-  const p = spawn(process.execPath, [HARNESS, JSON.stringify(cfg)], { stdio: [stdin, out1, stderr, 'pipe'] });
+  const p = spawn(process.execPath, [HARNESS, JSON.stringify(cfg)], { stdio: [stdin, out1, stderr, 'pipe'], ...(uid === undefined ? {} : { uid, gid: uid }) });
   if (typeof out1 === 'number') native.close(out1);
   const kill = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
   const reports = [];
@@ -88,11 +88,25 @@ const linesOf = (buf) => {
 };
 const drainedReport = (reports) => reports.find((r) => r.drained);
 
-for (const kind of ['pipe', 'socket']) {
-  test(`prefix, output a ${kind}: four writers write 1 MiB each at once; every line intact, prefixed, in order, nothing lost`, async () => {
+// A pipe that tsinit may reopen; a socket; a pipe it may not reopen (owned by
+// root, mode 0600, tsinit running as nobody): the last two take pwritev2(RWF_NOWAIT).
+const OUTPUTS = [
+  { stdout: 'pipe', kind: 'pipe', label: 'a pipe' },
+  { stdout: 'socket', kind: 'nowait', label: 'a socket' },
+  { stdout: 'pipe', kind: 'nowait', label: 'a pipe tsinit cannot reopen', uid: 65534 },
+];
+const skipNonRoot = (o) => o.uid !== undefined && process.getuid() !== 0;
+
+for (const o of OUTPUTS) {
+  if (skipNonRoot(o)) {
+    console.log(`SKIP: output ${o.label}: needs root to run the harness as uid ${o.uid}`);
+    continue;
+  }
+  test(`prefix, output ${o.label}: four writers write 1 MiB each at once; every line intact, prefixed, in order, nothing lost`, async () => {
+    const kind = o.kind;
     const ids = [1, 2, 3, 4];
     const cfg = { format: 'prefix', names: ['w1', 'w2', 'w3', 'w4'], writers: ids.map((i) => writer(`w${i}`, 'lines', String(i), String(1 << 20))) };
-    const r = await startHarness(cfg, { stdout: kind }).done;
+    const r = await startHarness(cfg, { stdout: o.stdout, uid: o.uid }).done;
     assert.is(r.code, 0, r.stderr.toString());
     assert.is(r.reports[0].kinds.stdout, kind);
     const next = new Map(ids.map((i) => [`w${i}`, 0]));
@@ -295,51 +309,55 @@ test('colour: a stable colour per service, the same on every line and in every r
   assert.is(Object.keys(colours[0]).length, 2);
 });
 
-test('backpressure: 100 MiB into an output nobody reads: the writer blocks, the relay\'s memory stays bounded; then all of it arrives', async () => {
-  const total = 100 << 20;
-  const h = startHarness({ format: 'prefix', writers: [writer('flood', 'flood', String(total))] }, { readLater: true, timeoutMs: 120000 });
-  const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
-  const started = await waitFor('the writer', () => h.reports.find((r) => r.started), 20000);
-  const base = rss(h.p.pid);
-  const wchar = () => Number(/wchar: (\d+)/.exec(fs.readFileSync(`/proc/${started.pid}/io`, 'utf8'))[1]);
-  const state = () => fs.readFileSync(`/proc/${started.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
-  // Wait until the writer stops making progress (it blocks in write(2)).
-  let last = -1;
-  await waitFor('the writer to block', async () => {
-    const now = wchar();
-    const still = now === last && state() === 'S';
-    last = now;
-    await sleep(300);
-    return still;
-  }, 30000, 0);
-  const blockedRss = rss(h.p.pid);
-  assert.ok(wchar() < 8 << 20, `the writer is blocked after ${wchar()} bytes, not 100 MiB`);
-  assert.ok(blockedRss - base < 40 << 20, `relay RSS ${blockedRss >> 20} MiB, from ${base >> 20} MiB`);
-  let maxRss = blockedRss;
-  const sampler = setInterval(() => {
-    try {
-      maxRss = Math.max(maxRss, rss(h.p.pid));
-    } catch {
-      // exited
-    }
-  }, 50);
-  h.startReading();
-  const r = await h.done;
-  clearInterval(sampler);
-  assert.is(r.code, 0);
-  assert.ok(maxRss - base < 40 << 20, `relay RSS at most ${maxRss >> 20} MiB while 100 MiB flowed, from ${base >> 20} MiB`);
-  // Count lines and check the last without splitting 100 MiB into strings.
-  let lines = 0;
-  for (let i = -1; (i = r.stdout.indexOf(10, i + 1)) >= 0; ) lines++;
-  const tail = r.stdout.subarray(r.stdout.lastIndexOf(10, r.stdout.length - 2) + 1).toString();
-  const m = /^flood \| f (\d+) (x*)\n$/.exec(tail);
-  assert.ok(m, tail.slice(0, 60));
-  assert.is(lines, Number(m[1]) + 1, 'every line arrived');
-  let bytes = 0;
-  for (let n = 0; n < lines; n++) bytes += `f ${n} ${payload(n)}\n`.length;
-  assert.ok(bytes >= total, 'the writer wrote its 100 MiB');
-  assert.is(r.stdout.length - lines * 'flood | '.length, bytes, 'every byte arrived');
-});
+for (const o of [OUTPUTS[0], OUTPUTS[2]]) {
+  if (skipNonRoot(o)) continue;
+  test(`backpressure, output ${o.label}: 100 MiB into an output nobody reads: the writer blocks, the relay's memory stays bounded; then all of it arrives`, async () => {
+    const total = 100 << 20;
+    const h = startHarness({ format: 'prefix', writers: [writer('flood', 'flood', String(total))] }, { readLater: true, timeoutMs: 120000, uid: o.uid });
+    const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) * 1024;
+    const started = await waitFor('the writer', () => h.reports.find((r) => r.started), 20000);
+    const base = rss(h.p.pid);
+    const wchar = () => Number(/wchar: (\d+)/.exec(fs.readFileSync(`/proc/${started.pid}/io`, 'utf8'))[1]);
+    const state = () => fs.readFileSync(`/proc/${started.pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+    // Wait until the writer stops making progress (it blocks in write(2)).
+    let last = -1;
+    await waitFor('the writer to block', async () => {
+      const now = wchar();
+      const still = now === last && state() === 'S';
+      last = now;
+      await sleep(300);
+      return still;
+    }, 30000, 0);
+    const blockedRss = rss(h.p.pid);
+    assert.ok(wchar() < 8 << 20, `the writer is blocked after ${wchar()} bytes, not 100 MiB`);
+    assert.ok(blockedRss - base < 40 << 20, `relay RSS ${blockedRss >> 20} MiB, from ${base >> 20} MiB`);
+    let maxRss = blockedRss;
+    const sampler = setInterval(() => {
+      try {
+        maxRss = Math.max(maxRss, rss(h.p.pid));
+      } catch {
+        // exited
+      }
+    }, 50);
+    h.startReading();
+    const r = await h.done;
+    clearInterval(sampler);
+    assert.is(r.code, 0);
+    assert.ok(maxRss - base < 40 << 20, `relay RSS at most ${maxRss >> 20} MiB while 100 MiB flowed, from ${base >> 20} MiB`);
+    // Count lines and check the last without splitting 100 MiB into strings.
+    let lines = 0;
+    for (let i = -1; (i = r.stdout.indexOf(10, i + 1)) >= 0; ) lines++;
+    const tail = r.stdout.subarray(r.stdout.lastIndexOf(10, r.stdout.length - 2) + 1).toString();
+    const m = /^flood \| f (\d+) (x*)\n$/.exec(tail);
+    assert.ok(m, tail.slice(0, 60));
+    assert.is(lines, Number(m[1]) + 1, 'every line arrived');
+    let bytes = 0;
+    for (let n = 0; n < lines; n++) bytes += `f ${n} ${payload(n)}\n`.length;
+    assert.ok(bytes >= total, 'the writer wrote its 100 MiB');
+    assert.is(r.stdout.length - lines * 'flood | '.length, bytes, 'every byte arrived');
+    assert.is(r.reports[0].kinds.stdout, o.kind);
+  });
+}
 
 test('drain on exit: a descendant that writes after the service exited, and a last line without a newline, are not lost', async () => {
   const cfg = {
