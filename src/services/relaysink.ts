@@ -144,6 +144,7 @@ class PollSink implements Sink {
     this.timer = null;
     this.drop();
     this.dead = true;
+    this.idle.wake();
     this.onClose();
   }
 

@@ -65,6 +65,10 @@ function startHarness(cfg, { stdout = 'pipe', stdin = 'ignore', stderr = 'pipe',
     return new Promise((resolve) => stream.on('close', resolve));
   };
   const closed = [];
+  const closeReadEnd = () => {
+    native.close(readEnd);
+    readEnd = null;
+  };
   const startReading = () => {
     if (readEnd !== null) closed.push(collect(new net.Socket({ fd: readEnd, readable: true, writable: false }), 'stdout'));
   };
@@ -78,7 +82,7 @@ function startHarness(cfg, { stdout = 'pipe', stdin = 'ignore', stderr = 'pipe',
     await Promise.all(closed);
     return { ...st, stdout: Buffer.concat(chunks.stdout), stderr: Buffer.concat(chunks.stderr), reports };
   });
-  return { p, reports, chunks, startReading, done };
+  return { p, reports, chunks, startReading, closeReadEnd, done };
 }
 
 const linesOf = (buf) => {
@@ -208,7 +212,7 @@ test('utf8Cut never splits a character and always makes progress', () => {
   assert.is(utf8Cut(b, 7, 8), 8, 'not before start: a broken sequence is cut where it is');
 });
 
-test('a partial line is flushed after a short idle, and its continuation is marked', async () => {
+test('a partial line is flushed after a short idle (less a split UTF-8 character), and its continuation is marked', async () => {
   const h = startHarness({ format: 'prefix', writers: [writer('p', 'partial')] }, { stdin: 'pipe' });
   // No timing assertion: the writer waits for us, so the first piece can only
   // have come out by the idle flush.
@@ -217,7 +221,7 @@ test('a partial line is flushed after a short idle, and its continuation is mark
   h.p.stdin.end('go');
   const r = await h.done;
   assert.is(r.code, 0);
-  assert.is(r.stdout.toString(), 'p | prompt> \np + rest\n');
+  assert.is(r.stdout.toString(), 'p | prompt> \np + érest\n');
 });
 
 test('idle costs nothing: after a partial line is flushed, no timer and no wake-up while services are quiet', async () => {
@@ -358,6 +362,19 @@ for (const o of [OUTPUTS[0], OUTPUTS[2]]) {
     assert.is(r.reports[0].kinds.stdout, o.kind);
   });
 }
+
+test('the output\'s reader goes away: one warning, the output is dropped, services never block', async () => {
+  const h = startHarness({ format: 'prefix', writers: [writer('w', 'flood', String(8 << 20))] }, { readLater: true });
+  // Close our read end: tsinit's stdout now has no reader (EPIPE).
+  await waitFor('the writer', () => h.reports.find((r) => r.started), 20000);
+  h.closeReadEnd();
+  const r = await h.done;
+  assert.is(r.code, 0);
+  const warnings = r.reports.filter((x) => x.warning);
+  assert.is(warnings.length, 1, JSON.stringify(warnings));
+  assert.match(warnings[0].warning, /^log relay: cannot write pipe output \(EPIPE\): service output is discarded from now on$/);
+  assert.equal(drainedReport(r.reports).statuses, [0], 'the writer wrote all 8 MiB and exited');
+});
 
 test('drain on exit: a descendant that writes after the service exited, and a last line without a newline, are not lost', async () => {
   const cfg = {
