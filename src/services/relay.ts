@@ -75,7 +75,6 @@ export interface Relay {
   readonly kinds: Readonly<Record<RelayStream, SinkKind>>;
 }
 
-
 export function createRelay(options: RelayOptions = {}): Relay {
   guardStdio();
   const fd1 = options.stdout ?? 1;
@@ -109,8 +108,15 @@ export function createRelay(options: RelayOptions = {}): Relay {
     return r as [number, number];
   };
 
+  const forget = (s: Source): void => {
+    sources.delete(s);
+  };
+  const widest = (): number => width;
+
   return {
-    kinds: { stdout: out1.sink.kind, stderr: out2.sink.kind },
+    get kinds() {
+      return { stdout: out1.sink.kind, stderr: out2.sink.kind };
+    },
     open(service, format) {
       if (closed) throw new Error('the log relay is closed');
       width = Math.max(width, service.length);
@@ -124,10 +130,6 @@ export function createRelay(options: RelayOptions = {}): Relay {
         throw err;
       }
       const [r2, w2] = p2;
-      const forget = (s: Source): void => {
-        sources.delete(s);
-      };
-      const widest = (): number => width;
       const a = new Source(r1, service, 'stdout', format, out1, widest, limits, forget);
       const b = new Source(r2, service, 'stderr', format, out2, widest, limits, forget);
       sources.add(a);
