@@ -2,7 +2,8 @@
 // (fixtures/relayharness.cjs) that spawns writer services through the native
 // spawn, exactly as the services runtime does, and exits with _exit after
 // drain(). The harness's stdout is a real pipe (or a socket, or a file) that
-// this process reads; nothing risky runs in the test process itself.
+// this process reads; nothing risky runs in the test process itself. The
+// harness runs on tsinit's runtime (TSINIT_TEST_NODE: Node 22 and 24 too).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -13,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep, waitFor } from '../../helpers/wait.mjs';
+import { NODE } from '../../helpers/tsinit.mjs';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -50,7 +52,7 @@ function startHarness(cfg, { stdout = 'pipe', stdin = 'ignore', stderr = 'pipe',
     out1 = w;
   } else if (stdout === 'socket') out1 = 'pipe';
   else out1 = fs.openSync(stdout, 'w');
-  const p = spawn(process.execPath, [HARNESS, JSON.stringify(cfg)], { stdio: [stdin, out1, stderr, 'pipe'], ...(uid === undefined ? {} : { uid, gid: uid }) });
+  const p = spawn(NODE, [HARNESS, JSON.stringify(cfg)], { stdio: [stdin, out1, stderr, 'pipe'], ...(uid === undefined ? {} : { uid, gid: uid }) });
   if (typeof out1 === 'number') native.close(out1);
   const kill = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
   const reports = [];
@@ -178,7 +180,7 @@ for (const maxLine of [undefined, 1001]) {
 test('output a terminal: the terminal is reopened (never made non-blocking), names are coloured, lines whole', async () => {
   const DRIVER = path.join(root, 'test/fixtures/ptydrive.py');
   const cfg = { format: 'prefix', idleMs: NO_IDLE, writers: [writer('web', 'lines', '1', '100000'), writer('db', 'lines', '2', '100000', 'stderr')] };
-  const p = spawn('python3', [DRIVER, '[]', '--', process.execPath, HARNESS, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  const p = spawn('python3', [DRIVER, '[]', '--', NODE, HARNESS, JSON.stringify(cfg)], { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   const kill = setTimeout(() => p.kill('SIGKILL'), 60000);
   const out = [];
   const rep = [];
