@@ -71,6 +71,9 @@ export interface Relay {
   drain(): Promise<void>;
   /** Stops at once: pipes are closed unread, queued output is dropped. For when a deadline has passed. */
   close(): void;
+  /** Queues one line of tsinit's own (a log event) on an output, in the same queue as the relayed
+   * lines, so neither can land inside the other. A newline is added if missing. */
+  writeLine(stream: RelayStream, text: string): void;
   /** How each output is written (see relaysink.ts), for logs and tests. */
   readonly kinds: Readonly<Record<RelayStream, SinkKind>>;
 }
@@ -147,6 +150,10 @@ export function createRelay(options: RelayOptions = {}): Relay {
         },
         done: Promise.all([a.done, b.done]).then(() => undefined),
       };
+    },
+    writeLine(stream, text) {
+      if (closed) return;
+      (stream === 'stdout' ? out1 : out2).sink.write(Buffer.from(text.endsWith('\n') ? text : `${text}\n`));
     },
     async drain() {
       while (sources.size > 0) await Promise.all([...sources].map((s) => s.done));

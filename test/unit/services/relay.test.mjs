@@ -115,12 +115,15 @@ for (const o of OUTPUTS) {
   test(`prefix, output ${o.label}: four writers write 1 MiB each at once; every line intact, prefixed, in order, nothing lost`, async () => {
     const kind = o.kind;
     const ids = [1, 2, 3, 4];
-    const cfg = { format: 'prefix', idleMs: NO_IDLE, names: ['w1', 'w2', 'w3', 'w4'], writers: ids.map((i) => writer(`w${i}`, 'lines', String(i), String(1 << 20))) };
+    const note = `tsinit: info: ${'a line of tsinit\'s own '.repeat(400)}`;
+    const cfg = { format: 'prefix', idleMs: NO_IDLE, note, names: ['w1', 'w2', 'w3', 'w4'], writers: ids.map((i) => writer(`w${i}`, 'lines', String(i), String(1 << 20))) };
     const r = await startHarness(cfg, { stdout: o.stdout, uid: o.uid }).done;
     assert.is(r.code, 0, r.stderr.toString());
     assert.is(r.reports[0].kinds.stdout, kind);
     const next = new Map(ids.map((i) => [`w${i}`, 0]));
-    for (const l of linesOf(r.stdout)) {
+    const out = linesOf(r.stdout);
+    assert.is(out.filter((l) => l === note).length, 1, "tsinit's own line (writeLine) whole, among the relayed ones");
+    for (const l of out.filter((x) => x !== note)) {
       const m = /^(w[1-4]) \| ([1-4]) (\d+) (x*)$/.exec(l);
       assert.ok(m, `a whole, prefixed line: ${JSON.stringify(l.slice(0, 80))}`);
       assert.is(m[2], m[1].slice(1), 'the prefix names the writer of the line');
