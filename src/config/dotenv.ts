@@ -18,6 +18,8 @@
 // Foreman silently ignores a line that fits none of this; tsinit refuses it
 // (one line naming the file and line), because a skipped line is a variable
 // that silently is not set.
+import * as fs from 'node:fs';
+import { errnoMessage } from '../core/errno';
 
 /** A mistake in a file tsinit reads: the message is one line, "FILE:LINE: what is wrong". */
 export class ConfigFileError extends Error {
@@ -34,9 +36,10 @@ export class ConfigFileError extends Error {
 
 const ASSIGNMENT = /^(?:export[ \t]+)?([A-Za-z0-9_]+)=(.*)$/;
 
-/** A file's lines as Foreman splits them (CRLF as LF), numbered from 1. */
+/** A file's lines as Foreman splits them (CRLF as LF), numbered from 1. A
+ * leading byte-order mark (some editors write one) is not part of line 1. */
 export function fileLines(text: string): string[] {
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  const lines = text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n').split('\n');
   // A final newline ends the last line; it does not start another.
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines;
@@ -72,4 +75,16 @@ export function parseDotenv(text: string, file: string): Record<string, string> 
     env[m[1]!] = unquote(m[2]!, file, n);
   });
   return env;
+}
+
+/** Reads and parses a .env file (an `env_file`). Throws ConfigFileError, also when it cannot be read. */
+export function loadDotenv(file: string): Record<string, string> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new ConfigFileError(file, 0, `cannot read the file: ${typeof e.errno === 'number' ? errnoMessage(e.errno) : e.message}`);
+  }
+  return parseDotenv(text, file);
 }

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { parseDotenv, ConfigFileError } = require('../../../dist/config/dotenv.js');
+const { parseDotenv, loadDotenv, ConfigFileError } = require('../../../dist/config/dotenv.js');
 
 test('KEY=VALUE lines, comments, blank lines, CRLF, export, later wins', () => {
   const text = [
@@ -64,5 +64,16 @@ for (const [line, n, why] of bad) {
     }
   });
 }
+
+test('a byte-order mark is not part of the first key; loadDotenv reads a file or says why not', () => {
+  assert.equal(parseDotenv('\uFEFFA=1\n', '.env'), { A: '1' });
+  try {
+    loadDotenv('/nonexistent/.env');
+    assert.unreachable('read');
+  } catch (err) {
+    assert.instance(err, ConfigFileError);
+    assert.is(err.message, '/nonexistent/.env: cannot read the file: no such file or directory');
+  }
+});
 
 test.run();

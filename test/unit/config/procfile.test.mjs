@@ -49,7 +49,7 @@ test("the Procfile of Foreman's documentation (foreman(1), PROCFILE), as written
 });
 
 test('comments, blank lines, CRLF, names with _ and -, no space after the colon; line numbers are the file\'s', () => {
-  const text = '# processes\r\n\r\nweb: node server.js --port $PORT\r\n  # indented comment\r\nworker_2:node worker.js   \r\nclock-1:\tbin/clock\r\n';
+  const text = '\uFEFF# processes\r\n\r\nweb: node server.js --port $PORT\r\n  # indented comment\r\nworker_2:node worker.js   \r\nclock-1:\tbin/clock\r\n';
   assert.equal(parseProcfile(text, 'Procfile'), [
     { name: 'web', command: 'node server.js --port $PORT', line: 3 },
     { name: 'worker_2', command: 'node worker.js', line: 5 },
