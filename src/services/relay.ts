@@ -23,9 +23,11 @@ import * as tty from 'node:tty';
 import { native } from '../native';
 import { check } from '../core/errno';
 import type { Logger } from '../core/log';
-import { guardStdio, openSink, sameFile, type SinkKind } from './relaysink';
+import { openSink, sameFile, type SinkKind } from './relaysink';
+import { guardStdio } from './relaystdio';
 import { Source, type Limits, type Output, type RelayFormat, type RelayStream } from './relaysource';
 
+export { guardStdio } from './relaystdio';
 export { utf8Cut, SEPARATOR, CONTINUED, type RelayFormat, type RelayStream } from './relaysource';
 
 /** Longest line written whole, in bytes (Docker's log copier splits at 16 KiB too). */

@@ -15,7 +15,7 @@
 //   is room again). libuv does the same reopening for terminals (uv_tty_init).
 //   Reopening needs /proc and permission on the pipe's inode (a pipe created by
 //   root, reopened by a non-root tsinit, is refused): then as for a socket.
-// - a socket (journald's stdout, `docker run` from Node's child_process):
+// - a socket (journald's stdout; the "pipe" stdio of Node's child_process):
 //   it cannot be reopened (ENXIO), so each write is pwritev2(RWF_NOWAIT)
 //   (native/pipe.c): non-blocking for that call only; when the socket is full,
 //   a retry timer runs (only while output waits).
@@ -31,7 +31,6 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { Writable } from 'node:stream';
 import * as tty from 'node:tty';
 import { native } from '../native';
 import { errnoCode } from '../core/errno';
@@ -77,7 +76,7 @@ function errnoOf(err: unknown): number {
 }
 
 /** write(2) as a number: bytes written, or -errno. */
-function writeFd(fd: number): (b: Buffer, off: number, len: number) => number {
+export function writeFd(fd: number): (b: Buffer, off: number, len: number) => number {
   return (b, off, len) => {
     try {
       return fs.writeSync(fd, b, off, len);
@@ -293,41 +292,5 @@ export function sameFile(a: number, b: number): boolean {
     return x.dev === y.dev && x.ino === y.ino;
   } catch {
     return false;
-  }
-}
-
-/** A blocking writer on fd, as tsinit's own log writes (src/core/log.ts). */
-function plainWriter(fd: number): Writable {
-  const w = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (let off = 0, tries = 0; off < chunk.length && tries < 1000; tries++) {
-        const r = writeFd(fd)(chunk, off, chunk.length - off);
-        if (r >= 0) off += r;
-        else if (r !== -E.EAGAIN) break;
-      }
-      cb();
-    },
-  });
-  return Object.assign(w, { fd, isTTY: false });
-}
-
-let guarded = false;
-
-/**
- * Node's net.Socket#_destroy evaluates `this !== process.stderr`, and that
- * getter creates process.stderr on first use (node/lib/net.js): for a pipe or
- * socket a libuv stream on fd 2, which sets O_NONBLOCK on the description
- * tsinit shares; for a terminal, libuv reopens it and dup2s the copy over fd
- * 2. Every net.Socket the relay (or a TCP readiness probe) ends would do
- * that. So, before the first one, process.stdout and process.stderr become
- * plain blocking writers on fds 1 and 2, which is also all that a stray
- * console.log in tsinit should ever do.
- */
-export function guardStdio(): void {
-  if (guarded) return;
-  guarded = true;
-  for (const [name, fd] of [['stdout', 1], ['stderr', 2]] as const) {
-    let stream: Writable | null = null;
-    Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => (stream ??= plainWriter(fd)) });
   }
 }
