@@ -613,4 +613,48 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace
 
-NODE_API_MODULE(tsinit, Init)
+// --- pipes for the log relay (native/pipe.c) --------------------------------
+// A block of its own, so the log relay's exports merge apart from the rest:
+// the module's entry point is Init plus these.
+
+extern "C" {
+#include "pipe.h"
+}
+
+namespace {
+
+// [read end, write end], both close-on-exec, or -errno.
+Napi::Value Pipe2(const Napi::CallbackInfo& info) {
+  int fds[2];
+  int r = pipe_pipe2(fds);
+  return r < 0 ? N(info, r) : Numbers(info, fds, 2);
+}
+
+// writeNowait(fd, buffer, offset, length): bytes written or -errno.
+Napi::Value WriteNowait(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd");
+  CHECK_ENV(info);
+  if (info.Length() < 4 || !info[1].IsBuffer()) {
+    Napi::TypeError::New(info.Env(), "buffer must be a Buffer").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
+  int off = Int(info, 2, "offset"), len = Int(info, 3, "length");
+  CHECK_ENV(info);
+  if (off < 0 || len < 0 || static_cast<size_t>(off) + static_cast<size_t>(len) > b.Length()) {
+    Napi::RangeError::New(info.Env(), "offset and length must lie within the buffer").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  return N(info, pipe_write_nowait(fd, b.Data() + off, static_cast<size_t>(len)));
+}
+
+Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
+  Init(env, exports);
+  exports.Set("pipe2", Napi::Function::New(env, Pipe2));
+  exports.Set("writeNowait", Napi::Function::New(env, WriteNowait));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(tsinit, InitAll)

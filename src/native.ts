@@ -105,6 +105,12 @@ export interface Binding {
   unlinkerStart(dirfds: number[], names: Buffer[], pins: number[]): [number, number] | number;
   /** Tells it to remove (1) or keep (0) the files and reaps it: the number it could not remove, or -errno. */
   unlinkerFinish(pid: number, fd: number, remove: number): number;
+  // Pipes for the log relay (native/pipe.c).
+  /** pipe2(O_CLOEXEC): [read end, write end], or -errno. */
+  pipe2(): [number, number] | number;
+  /** pwritev2(fd, buffer[offset, offset + length), RWF_NOWAIT): bytes written, or -errno (-EAGAIN
+   * instead of blocking; -EOPNOTSUPP where unsupported). Leaves the file's O_NONBLOCK flag alone. */
+  writeNowait(fd: number, buffer: Buffer, offset: number, length: number): number;
 }
 
 /** glibc's version ("2.36"), or null on musl and other C libraries. */
