@@ -90,6 +90,15 @@ export interface Binding {
   getresgid(): [number, number, number] | number;
   /** _exit(2): no Node teardown. */
   _exit(code: number): never;
+  // Pinning before signalling (issue 12 §2; native/pidfd.c).
+  /** A handle on pid (pidfd_open, or a /proc/<pid> directory fd where that is missing or flags has
+   * PIDFD_PIN_PROC_DIR), checked after it was taken to name the process whose start time (proc(5)
+   * stat field 22) is `start`: [fd, kind (1 pidfd, 2 /proc directory), current parent], -ESRCH
+   * when pid is gone or names another process, or -errno. Close the fd with close(). */
+  pidfdPin(pid: number, start: number, flags?: number): [number, number, number] | number;
+  /** pidfd_send_signal(fd, sig, NULL, 0): -ESRCH once the pinned process has been reaped. */
+  pidfdSendSignal(fd: number, sig: number): number;
+  readonly PIDFD_PIN_PROC_DIR: number;
 }
 
 /** glibc's version ("2.36"), or null on musl and other C libraries. */

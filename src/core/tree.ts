@@ -1,12 +1,24 @@
-// The process tree below tsinit, read from /proc: who is left at shutdown, and
-// which live process is leaving its zombie children unreaped.
+// The process tree below tsinit, read from /proc: who is left at shutdown
+// (each pinned before it is signalled), and which live process is leaving its
+// zombie children unreaped.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { native } from '../native';
+
+const ESRCH = -os.constants.errno.ESRCH;
+const ENOSYS = -os.constants.errno.ENOSYS;
+const EMFILE = -os.constants.errno.EMFILE;
+/** Handles held at once during a walk; more are signalled in batches. */
+const MAX_PINNED = 256;
 
 export interface ProcInfo {
   pid: number;
   ppid: number;
   state: string;
   comm: string;
+  /** When it started, in clock ticks since boot (proc(5) stat field 22): with
+   * the pid, what names this process and no later one. */
+  start: number;
 }
 
 /** Every process in tsinit's PID namespace that /proc shows; [] without /proc. */
@@ -29,7 +41,7 @@ export function listProcs(): ProcInfo[] {
     // comm may hold spaces and parentheses: it ends at the last ')'.
     const close = stat.lastIndexOf(')');
     const rest = stat.slice(close + 2).split(' ');
-    out.push({ pid: Number(name), ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close) });
+    out.push({ pid: Number(name), ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(rest[19]) });
   }
   return out;
 }
@@ -69,4 +81,82 @@ export function negligentParents(root: number): { parent: ProcInfo; zombies: Pro
     else found.set(parent.pid, [p]);
   }
   return [...found].map(([pid, zombies]) => ({ parent: byPid.get(pid)!, zombies }));
+}
+
+/** Whether /proc is of tsinit's own PID namespace. Under `unshare --pid
+ * --fork` without --mount-proc (or a sandbox showing the outer /proc), pid N
+ * there is another process than pid N here: /proc/self must name tsinit. */
+export function procIsOwn(): boolean {
+  try {
+    return fs.readlinkSync('/proc/self') === String(process.pid);
+  } catch {
+    return false; // no /proc at all
+  }
+}
+
+/**
+ * Sends each signal in turn to every live descendant of root, each pinned
+ * first (man 2 pidfd_open) and checked through its handle to be the process
+ * the walk listed (same start time) and still below root (its parent, read
+ * after the pin, is root or a process pinned in this walk that still holds
+ * its pid). A pid reaped by its own parent and reused meanwhile is never
+ * signalled. All are pinned before any is signalled, so that a parent ending
+ * on the signal cannot take its children out of the walk; parents are
+ * signalled before their children. Returns how many were pinned (the live
+ * descendants that remain), or -ENOSYS where the kernel cannot signal
+ * through a handle (before Linux 5.1). Only for a /proc of tsinit's own
+ * namespace (procIsOwn).
+ */
+export function signalDescendants(root: number, sigs: readonly number[], procs: readonly ProcInfo[] = listProcs()): number {
+  const below = descendants(root, procs);
+  const start = new Map<number, number>();
+  /** Pinned and not yet signalled: pid → handle. */
+  let batch = new Map<number, number>();
+  let count = 0;
+  let unsupported = false;
+  const flush = (): void => {
+    for (const fd of batch.values()) {
+      for (const sig of sigs) if (!unsupported && native.pidfdSendSignal(fd, sig) === ENOSYS) unsupported = true;
+      native.close(fd);
+    }
+    batch = new Map();
+  };
+  /** Whether pid, pinned earlier in this walk, still holds its pid (a zombie does). */
+  const stillThere = (pid: number): boolean => {
+    const fd = batch.get(pid);
+    if (fd !== undefined) return native.pidfdSendSignal(fd, 0) !== ESRCH;
+    const s = start.get(pid);
+    if (s === undefined) return false;
+    const again = native.pidfdPin(pid, s);
+    if (typeof again === 'number') return false;
+    native.close(again[0]);
+    return true;
+  };
+  for (const p of below) {
+    if (p.state === 'Z') continue; // gone already: nothing to signal, its children are reparented
+    let pin = native.pidfdPin(p.pid, p.start);
+    if (pin === EMFILE && batch.size > 0) {
+      flush();
+      pin = native.pidfdPin(p.pid, p.start);
+    }
+    if (typeof pin === 'number') continue; // gone, or its pid names another process now
+    const [fd, , ppid] = pin;
+    if (ppid !== root && !(start.has(ppid) && stillThere(ppid))) {
+      // Moved out of what this walk can vouch for (its parent ended and was
+      // reaped meanwhile): the next walk finds it under its new parent.
+      native.close(fd);
+      continue;
+    }
+    start.set(p.pid, p.start);
+    batch.set(p.pid, fd);
+    count++;
+    if (batch.size >= MAX_PINNED) flush();
+  }
+  flush();
+  return unsupported ? ENOSYS : count;
+}
+
+/** Live processes other than tsinit in its PID namespace: what kill(-1) reaches as PID 1. */
+export function othersInNamespace(procs: readonly ProcInfo[] = listProcs()): number {
+  return procs.filter((p) => p.pid !== process.pid && p.state !== 'Z').length;
 }
