@@ -2,6 +2,7 @@
 // Options end at the first word that is not an option, or at "--", like tini's
 // getopt("+..."), so `tsinit ls -l` runs `ls -l`.
 import { parseSignal, signalNames } from '../core/signals';
+import { MAX_DEADLINE_MS } from '../supervise/stop';
 
 export type LogFormat = 'text' | 'json';
 
@@ -15,8 +16,12 @@ export interface Options {
   command: Buffer[];
 
   // Lifecycle (shutdown, rewriting, remapping, parent death, logging).
-  /** How long descendants get between the stop signal and SIGKILL, in ms. */
-  graceMs: number;
+  /** Once the command is gone, how long descendants get between the stop
+   * signal and SIGKILL, in ms; 0: SIGKILL at once; null: never. */
+  graceMs: number | null;
+  /** After a stop signal, how long the command gets before SIGKILL to its
+   * process group, in ms (timeout(1) -k); null (default): no timer. */
+  killAfterMs: number | null;
   /** What remaining descendants get first at shutdown. */
   stopSignal: number;
   /** Incoming signal → signal forwarded instead; 0 drops it (dumb-init -r). */
@@ -66,8 +71,12 @@ options:
   -s                    accepted for tini: tsinit is a subreaper by itself
 
 lifecycle:
-      --grace DURATION  time descendants get between the stop signal and SIGKILL
-                        at shutdown (5s; 500ms, 2s, 1m; a bare number is seconds)
+      --kill-after DURATION
+                        after a stop signal, SIGKILL the command's process group
+                        once DURATION has passed (default: never, the sender decides)
+      --grace DURATION  once the command is gone, time its descendants get between
+                        the stop signal and SIGKILL (5s; 500ms, 2s, 1m; a bare
+                        number is seconds; 0: SIGKILL at once; never)
       --stop-signal SIG signal remaining descendants get first (SIGTERM)
   -r, --rewrite FROM:TO forward signal FROM as TO; TO 0 drops it (repeatable)
   -e, --remap-exit CODE[:NEW]
@@ -100,6 +109,16 @@ export function parseDuration(text: string): number | null {
   const unit = m[2] ?? 's';
   const ms = unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60000;
   return Number.isFinite(ms) ? Math.round(ms) : null;
+}
+
+/** A deadline: a duration, or never/infinity (null); beyond what a timer
+ * holds (2^31-1 ms) is an error, not an immediate SIGKILL. */
+function deadlineOrError(text: string, what: string): number | null | Parsed {
+  if (text === 'never' || text === 'infinity') return null;
+  const ms = parseDuration(text);
+  if (ms === null) return usageError(`${what}: '${text}' is not a duration (5s, 500ms, 2m)`);
+  if (ms > MAX_DEADLINE_MS) return usageError(`${what}: '${text}' is longer than a timer holds (${MAX_DEADLINE_MS} ms); use never`);
+  return ms;
 }
 
 function signalOrError(text: string, what: string): number | Parsed {
@@ -163,9 +182,18 @@ const SPECS: readonly Spec[] = [
     long: 'grace',
     value: 'DURATION',
     apply: (o, v) => {
-      const ms = parseDuration(v);
-      if (ms === null) return usageError(`--grace: '${v}' is not a duration (5s, 500ms, 2m)`);
+      const ms = deadlineOrError(v, '--grace');
+      if (typeof ms === 'object' && ms !== null) return ms;
       o.graceMs = ms;
+    },
+  },
+  {
+    long: 'kill-after',
+    value: 'DURATION',
+    apply: (o, v) => {
+      const ms = deadlineOrError(v, '--kill-after');
+      if (typeof ms === 'object' && ms !== null) return ms;
+      o.killAfterMs = ms;
     },
   },
   signalOption('stop-signal', undefined, 'stopSignal'),
@@ -239,6 +267,7 @@ export function parseArgs(argv: readonly Buffer[], env: Readonly<Record<string, 
     subreaper: true,
     command: [],
     graceMs: 5000,
+    killAfterMs: null,
     stopSignal: 15,
     rewrite: new Map(),
     remapExit: new Map(),

@@ -144,6 +144,7 @@ export function runMain(deps: MainDeps): Promise<number> {
       singleChild: o.singleChild,
       rewrite: o.rewrite,
       remapExit: o.remapExit,
+      killAfterMs: o.killAfterMs,
       graceMs: o.graceMs,
       stopSignal: o.stopSignal,
       isPid1: process.pid === 1,
