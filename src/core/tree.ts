@@ -32,16 +32,67 @@ export function listProcs(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const name of names) {
     if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    let stat: string;
+    const p = readStat(Number(name));
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** /proc/<pid>/stat, or null when pid is gone. */
+function readStat(pid: number): ProcInfo | null {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // comm may hold spaces and parentheses: it ends at the last ')'.
+  const close = stat.lastIndexOf(')');
+  const rest = stat.slice(close + 2).split(' ');
+  return { pid, ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(rest[19]) };
+}
+
+/**
+ * The descendants of root, parents before children, read through each
+ * process's /proc/<pid>/task/<tid>/children (proc(5)): only the subtree, not
+ * every process of the host (a subreaper on a busy host would read thousands;
+ * a walk that takes a second leaves a second for late forks). Every thread's
+ * file counts: an orphan is re-parented to any live thread of its subreaper.
+ * A child that comes or goes while a file is read can be missed, which the
+ * repeated SIGKILL walks make up for. null where the kernel has no such files
+ * (CONFIG_PROC_CHILDREN), or root is not in /proc.
+ */
+export function subtree(root: number): ProcInfo[] | null {
+  const out: ProcInfo[] = [];
+  const seen = new Set<number>([root]);
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    let tids: string[];
     try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+      tids = fs.readdirSync(`/proc/${pid}/task`);
     } catch {
+      if (pid === root) return null;
       continue; // gone meanwhile
     }
-    // comm may hold spaces and parentheses: it ends at the last ')'.
-    const close = stat.lastIndexOf(')');
-    const rest = stat.slice(close + 2).split(' ');
-    out.push({ pid: Number(name), ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(rest[19]) });
+    for (const tid of tids) {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+      } catch {
+        if (pid === root && !fs.existsSync(`/proc/${pid}/task/${tid}/children`)) return null;
+        continue;
+      }
+      for (const word of text.split(' ')) {
+        const c = Number(word);
+        if (word === '' || !Number.isInteger(c) || seen.has(c)) continue;
+        seen.add(c);
+        const info = readStat(c);
+        if (!info) continue;
+        out.push(info);
+        queue.push(c);
+      }
+    }
   }
   return out;
 }
@@ -68,8 +119,7 @@ export function descendants(root: number, procs: readonly ProcInfo[] = listProcs
 
 /** Live processes below root that have zombie children: they, not tsinit, must reap them. */
 export function negligentParents(root: number): { parent: ProcInfo; zombies: ProcInfo[] }[] {
-  const procs = listProcs();
-  const below = descendants(root, procs);
+  const below = subtree(root) ?? descendants(root, listProcs());
   const byPid = new Map(below.map((p) => [p.pid, p]));
   const found = new Map<number, ProcInfo[]>();
   for (const p of below) {
@@ -105,10 +155,10 @@ export function procIsOwn(): boolean {
  * signalled before their children. Returns how many were pinned (the live
  * descendants that remain), or -ENOSYS where the kernel cannot signal
  * through a handle (before Linux 5.1). Only for a /proc of tsinit's own
- * namespace (procIsOwn).
+ * namespace (procIsOwn). procs: a listing to walk instead of /proc (tests).
  */
-export function signalDescendants(root: number, sigs: readonly number[], procs: readonly ProcInfo[] = listProcs()): number {
-  const below = descendants(root, procs);
+export function signalDescendants(root: number, sigs: readonly number[], procs?: readonly ProcInfo[]): number {
+  const below = procs ? descendants(root, procs) : (subtree(root) ?? descendants(root, listProcs()));
   const start = new Map<number, number>();
   /** Pinned and not yet signalled: pid → handle. */
   let batch = new Map<number, number>();

@@ -96,8 +96,9 @@ export class Stop {
   private kill(why: string): void {
     this.clear();
     this.phase = 'killing';
-    this.killUntil = Date.now() + AFTER_KILL_MS;
     const n = this.o.target.signal([S.SIGKILL]);
+    // Counted from when SIGKILL was sent, however long the walk took.
+    this.killUntil = Date.now() + AFTER_KILL_MS;
     this.o.log.event('warning', 'killed', `${why}: sent SIGKILL to ${this.o.target.describe(n)}`, { signal: S.SIGKILL, remaining: n });
     this.next(n);
   }

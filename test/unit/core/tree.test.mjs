@@ -10,7 +10,7 @@ import { waitFor } from '../../helpers/wait.mjs';
 
 const require = createRequire(import.meta.url);
 const { native } = require('../../../dist/native.js');
-const { listProcs, signalDescendants, procIsOwn } = require('../../../dist/core/tree.js');
+const { listProcs, descendants, subtree, signalDescendants, procIsOwn } = require('../../../dist/core/tree.js');
 
 const ESRCH = -os.constants.errno.ESRCH;
 const S = os.constants.signals;
@@ -107,6 +107,19 @@ test('the walk pins parents first and takes a child only under a parent it pinne
   } finally {
     p.kill('SIGKILL');
     if (grandchild > 0) try { process.kill(grandchild, 'SIGKILL'); } catch {}
+  }
+});
+
+test('subtree reads only the tree below root and finds what the full scan finds', async () => {
+  const p = spawn('sh', ['-c', 'sleep 30 & sleep 30 & echo go; wait'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    await new Promise((r) => p.stdout.once('data', r));
+    await waitFor('both sleeps', () => (subtree(process.pid) ?? []).filter((q) => q.comm === 'sleep').length === 2);
+    const key = (list) => list.map((q) => `${q.pid}:${q.ppid}:${q.start}`).sort();
+    assert.equal(key(subtree(process.pid)), key(descendants(process.pid, listProcs())));
+    assert.is(subtree(999999999), null);
+  } finally {
+    for (const q of subtree(process.pid) ?? []) try { process.kill(q.pid, 'SIGKILL'); } catch {}
   }
 });
 
