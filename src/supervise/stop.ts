@@ -53,6 +53,8 @@ export class Stop {
   private timer: NodeJS.Timeout | null = null;
   /** When the kill phase gives up (ms since epoch). */
   private killUntil = 0;
+  /** A walk asked for by exits, run once after the signals of this turn. */
+  private soon: NodeJS.Immediate | null = null;
 
   constructor(opts: StopOptions) {
     this.o = opts;
@@ -82,9 +84,14 @@ export class Stop {
     if (this.phase === 'stopping' || this.phase === 'killing') this.o.target.signal([sig]);
   }
 
-  /** A child was reaped: while killing, walk again (what a late fork made). */
+  /** A child was reaped: while killing, walk again (what a late fork made),
+   * once for all the exits that arrived together. */
   onChildExit(): void {
-    if (this.phase === 'killing') this.walk();
+    if (this.phase !== 'killing' || this.soon) return;
+    this.soon = setImmediate(() => {
+      this.soon = null;
+      if (this.phase === 'killing') this.walk();
+    });
   }
 
   /** The tree is empty: no timer is left behind. */
@@ -131,5 +138,7 @@ export class Stop {
   private clear(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = null;
   }
 }

@@ -60,15 +60,19 @@ test('a deadline: SIGKILL when it passes, walked again until nothing live is lef
   s.done();
 });
 
-test('0: SIGKILL at once, the stop signal never sent; an exit walks again at once', () => {
+test('0: SIGKILL at once, the stop signal never sent; exits walk again, once per turn', async () => {
   const t = fakeTree(5);
   const s = stopOf(t);
   assert.is(s.start(withCont(S.SIGTERM), 0), null);
   assert.equal(t.sent, [[S.SIGKILL]]);
   s.onChildExit();
+  s.onChildExit();
+  s.onChildExit();
+  await new Promise((r) => setImmediate(r));
   assert.equal(t.sent, [[S.SIGKILL], [S.SIGKILL]]);
   s.done();
   s.onChildExit();
+  await new Promise((r) => setImmediate(r));
   assert.is(t.sent.length, 2);
 });
 
