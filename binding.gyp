@@ -8,7 +8,8 @@
         "native/sys.c",
         "native/sigcatch.c",
         "native/privdrop.c",
-        "native/pipe.c"
+        "native/pipe.c",
+        "native/pidfd.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

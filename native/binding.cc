@@ -16,6 +16,7 @@ extern "C" {
 #include "spawn.h"
 #include "sys.h"
 #include "privdrop.h"
+#include "pidfd.h"
 }
 
 namespace {
@@ -561,6 +562,34 @@ Napi::Value Ids(const Napi::CallbackInfo& info, int (*fn)(uint32_t*)) {
 Napi::Value Getresuid(const Napi::CallbackInfo& info) { return Ids(info, pd_getresuid); }
 Napi::Value Getresgid(const Napi::CallbackInfo& info) { return Ids(info, pd_getresgid); }
 
+// --- pinning before signalling (issue 12 §2; native/pidfd.c) ----------------
+
+// pidfdPin(pid, start, flags) → [fd, kind, ppid] or -errno: a handle on pid,
+// checked after it was taken to be the process that started at `start`
+// (clock ticks since boot, which outgrow an int32: passed as a double).
+Napi::Value PidfdPin(const Napi::CallbackInfo& info) {
+  int pid = Int(info, 0, "pid");
+  if (info.Length() <= 1 || !info[1].IsNumber()) {
+    Napi::TypeError::New(info.Env(), "start must be a number").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  double start = info[1].As<Napi::Number>().DoubleValue();
+  int flags = info.Length() > 2 ? Int(info, 2, "flags") : 0;
+  CHECK_ENV(info);
+  int kind = 0;
+  pid_t ppid = 0;
+  int fd = pidfd_pin(pid, static_cast<unsigned long long>(start), flags, &kind, &ppid);
+  if (fd < 0) return N(info, fd);
+  const int out[3] = {fd, kind, static_cast<int>(ppid)};
+  return Numbers(info, out, 3);
+}
+
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd"), sig = Int(info, 1, "signal");
+  CHECK_ENV(info);
+  return N(info, pidfd_signal(fd, sig));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("prctlSetChildSubreaper", Napi::Function::New(env, PrctlSetChildSubreaper));
   exports.Set("prctlGetChildSubreaper", Napi::Function::New(env, PrctlGetChildSubreaper));
@@ -608,6 +637,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlinkatSame", Napi::Function::New(env, UnlinkatSame));
   exports.Set("unlinkerStart", Napi::Function::New(env, UnlinkerStart));
   exports.Set("unlinkerFinish", Napi::Function::New(env, UnlinkerFinish));
+  // pinning before signalling (issue 12 §2)
+  exports.Set("pidfdPin", Napi::Function::New(env, PidfdPin));
+  exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
+  exports.Set("PIDFD_PIN_PROC_DIR", Napi::Number::New(env, PIDFD_PIN_PROC_DIR));
   return exports;
 }
 

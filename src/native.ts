@@ -111,6 +111,15 @@ export interface Binding {
   /** pwritev2(fd, buffer[offset, offset + length), RWF_NOWAIT): bytes written, or -errno (-EAGAIN
    * instead of blocking; -EOPNOTSUPP where unsupported). Leaves the file's O_NONBLOCK flag alone. */
   writeNowait(fd: number, buffer: Buffer, offset: number, length: number): number;
+  // Pinning before signalling (issue 12 §2; native/pidfd.c).
+  /** A handle on pid (pidfd_open, or a /proc/<pid> directory fd where that is missing or flags has
+   * PIDFD_PIN_PROC_DIR), checked after it was taken to name the process whose start time (proc(5)
+   * stat field 22) is `start`: [fd, kind (1 pidfd, 2 /proc directory), current parent], -ESRCH
+   * when pid is gone or names another process, or -errno. Close the fd with close(). */
+  pidfdPin(pid: number, start: number, flags?: number): [number, number, number] | number;
+  /** pidfd_send_signal(fd, sig, NULL, 0): -ESRCH once the pinned process has been reaped. */
+  pidfdSendSignal(fd: number, sig: number): number;
+  readonly PIDFD_PIN_PROC_DIR: number;
 }
 
 /** glibc's version ("2.36"), or null on musl and other C libraries. */

@@ -2,7 +2,7 @@
 // Before the spawn every error exits (nothing has started); after it, see supervisor.ts.
 import * as fs from 'node:fs';
 import { HELP, USAGE, parseArgs } from './args';
-import { MAX_TIMER_MS, privilegedOptionGiven, supervisorSettings, type Options } from './options';
+import { privilegedOptionGiven, supervisorSettings, type Options } from './options';
 import { createLogger, type Logger } from '../core/log';
 import { native } from '../native';
 import { errnoMessage, UserError } from '../core/errno';
@@ -160,9 +160,6 @@ export function runMain(deps: MainDeps): Promise<number> {
     const settings = supervisorSettings(o);
     const sup = new Supervisor({
       ...settings,
-      // Until the supervisor takes null for "no timer" (the stop work): the
-      // longest timer Node holds.
-      graceMs: settings.graceMs ?? MAX_TIMER_MS,
       child,
       isPid1: process.pid === 1,
       log,

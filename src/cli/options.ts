@@ -187,15 +187,15 @@ export const OPTIONS = [
 
   opt({
     long: 'grace', value: 'DURATION', group: 'lifecycle', field: 'graceMs', default: () => 5000, supervisor: true,
-    help: ['time descendants get between the stop signal and SIGKILL', 'at shutdown (5s; 500ms, 2s, 1m; a bare number is seconds;', '0: SIGKILL at once; never: no timer)'],
-    doc: 'at shutdown, how long descendants get between the stop signal and SIGKILL (default `5s`; `500ms`, `2s`, `1m`; a bare number is seconds; `0`: SIGKILL at once; `never` or `infinity`: no timer; at most 24 days)',
+    help: ['once the command is gone, time its descendants get between', 'the stop signal and SIGKILL (5s; 500ms, 2s, 1m; a bare', 'number is seconds; 0: SIGKILL at once; never: no timer)'],
+    doc: 'once the command is gone, how long its remaining descendants get between the stop signal and SIGKILL (default `5s`; `500ms`, `2s`, `1m`; a bare number is seconds; `0`: SIGKILL at once; `never` or `infinity`: no timer; at most 24 days)',
     parse: timeout,
     env: { name: 'TSINIT_GRACE', value: 'DURATION' },
   }),
   opt({
     long: 'kill-after', value: 'DURATION', group: 'lifecycle', field: 'killAfterMs', default: () => null, supervisor: true,
     help: ['after a stop signal, SIGKILL the command\'s group once', 'DURATION has passed (default never: the sender decides)'],
-    doc: 'after a stop signal, SIGKILL to the command\'s process group once DURATION has passed, like timeout(1)\'s `-k` (default `never`: whoever sent the stop signal owns the deadline)',
+    doc: 'after a stop signal (SIGTERM or SIGINT, as sent after `--rewrite`), SIGKILL to the command\'s process group once DURATION has passed, like timeout(1)\'s `-k` (default `never`: whoever sent the stop signal owns the deadline)',
     parse: timeout,
     env: { name: 'TSINIT_KILL_AFTER', value: 'DURATION' },
   }),

@@ -3,14 +3,15 @@
 import * as os from 'node:os';
 import { UserError } from '../core/errno';
 import { catchableSignals, isForwarded, parseSignal, signalName, signalNames } from '../core/signals';
+import { MAX_DEADLINE_MS } from '../supervise/stop';
 
 const S = os.constants.signals;
 
 export type LogFormat = 'text' | 'json';
 
-/** The longest delay a Node timer holds (2^31-1 ms, about 24.8 days); beyond
- * it Node fires at once and prints a TimeoutOverflowWarning. */
-export const MAX_TIMER_MS = 2147483647;
+/** The longest deadline a Node timer holds (2^31-1 ms, about 24.8 days; beyond it
+ * Node fires at once and warns): defined once, by the stop sequence. */
+export const MAX_TIMER_MS = MAX_DEADLINE_MS;
 
 /** 5s, 500ms, 1.5s, 2m, or a bare number of seconds → ms; null if malformed. */
 export function parseDuration(text: string): number | null {

@@ -1,12 +1,24 @@
-// The process tree below tsinit, read from /proc: who is left at shutdown, and
-// which live process is leaving its zombie children unreaped.
+// The process tree below tsinit, read from /proc: who is left at shutdown
+// (each pinned before it is signalled), and which live process is leaving its
+// zombie children unreaped.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { native } from '../native';
+
+const ESRCH = -os.constants.errno.ESRCH;
+const ENOSYS = -os.constants.errno.ENOSYS;
+const EMFILE = -os.constants.errno.EMFILE;
+/** Handles held at once during a walk; more are signalled in batches. */
+const MAX_PINNED = 256;
 
 export interface ProcInfo {
   pid: number;
   ppid: number;
   state: string;
   comm: string;
+  /** When it started, in clock ticks since boot (proc(5) stat field 22): with
+   * the pid, what names this process and no later one. */
+  start: number;
 }
 
 /** Every process in tsinit's PID namespace that /proc shows; [] without /proc. */
@@ -20,16 +32,67 @@ export function listProcs(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const name of names) {
     if (name.charCodeAt(0) < 48 || name.charCodeAt(0) > 57) continue;
-    let stat: string;
+    const p = readStat(Number(name));
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/** /proc/<pid>/stat, or null when pid is gone. */
+function readStat(pid: number): ProcInfo | null {
+  let stat: string;
+  try {
+    stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+  } catch {
+    return null;
+  }
+  // comm may hold spaces and parentheses: it ends at the last ')'.
+  const close = stat.lastIndexOf(')');
+  const rest = stat.slice(close + 2).split(' ');
+  return { pid, ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(rest[19]) };
+}
+
+/**
+ * The descendants of root, parents before children, read through each
+ * process's /proc/<pid>/task/<tid>/children (proc(5)): only the subtree, not
+ * every process of the host (a subreaper on a busy host would read thousands;
+ * a walk that takes a second leaves a second for late forks). Every thread's
+ * file counts: an orphan is re-parented to any live thread of its subreaper.
+ * A child that comes or goes while a file is read can be missed, which the
+ * repeated SIGKILL walks make up for. null where the kernel has no such files
+ * (CONFIG_PROC_CHILDREN), or root is not in /proc.
+ */
+export function subtree(root: number): ProcInfo[] | null {
+  const out: ProcInfo[] = [];
+  const seen = new Set<number>([root]);
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    let tids: string[];
     try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
+      tids = fs.readdirSync(`/proc/${pid}/task`);
     } catch {
+      if (pid === root) return null;
       continue; // gone meanwhile
     }
-    // comm may hold spaces and parentheses: it ends at the last ')'.
-    const close = stat.lastIndexOf(')');
-    const rest = stat.slice(close + 2).split(' ');
-    out.push({ pid: Number(name), ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close) });
+    for (const tid of tids) {
+      let text: string;
+      try {
+        text = fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'latin1');
+      } catch {
+        if (pid === root && !fs.existsSync(`/proc/${pid}/task/${tid}/children`)) return null;
+        continue;
+      }
+      for (const word of text.split(' ')) {
+        const c = Number(word);
+        if (word === '' || !Number.isInteger(c) || seen.has(c)) continue;
+        seen.add(c);
+        const info = readStat(c);
+        if (!info) continue;
+        out.push(info);
+        queue.push(c);
+      }
+    }
   }
   return out;
 }
@@ -56,8 +119,7 @@ export function descendants(root: number, procs: readonly ProcInfo[] = listProcs
 
 /** Live processes below root that have zombie children: they, not tsinit, must reap them. */
 export function negligentParents(root: number): { parent: ProcInfo; zombies: ProcInfo[] }[] {
-  const procs = listProcs();
-  const below = descendants(root, procs);
+  const below = subtree(root) ?? descendants(root, listProcs());
   const byPid = new Map(below.map((p) => [p.pid, p]));
   const found = new Map<number, ProcInfo[]>();
   for (const p of below) {
@@ -69,4 +131,82 @@ export function negligentParents(root: number): { parent: ProcInfo; zombies: Pro
     else found.set(parent.pid, [p]);
   }
   return [...found].map(([pid, zombies]) => ({ parent: byPid.get(pid)!, zombies }));
+}
+
+/** Whether /proc is of tsinit's own PID namespace. Under `unshare --pid
+ * --fork` without --mount-proc (or a sandbox showing the outer /proc), pid N
+ * there is another process than pid N here: /proc/self must name tsinit. */
+export function procIsOwn(): boolean {
+  try {
+    return fs.readlinkSync('/proc/self') === String(process.pid);
+  } catch {
+    return false; // no /proc at all
+  }
+}
+
+/**
+ * Sends each signal in turn to every live descendant of root, each pinned
+ * first (man 2 pidfd_open) and checked through its handle to be the process
+ * the walk listed (same start time) and still below root (its parent, read
+ * after the pin, is root or a process pinned in this walk that still holds
+ * its pid). A pid reaped by its own parent and reused meanwhile is never
+ * signalled. All are pinned before any is signalled, so that a parent ending
+ * on the signal cannot take its children out of the walk; parents are
+ * signalled before their children. Returns how many were pinned (the live
+ * descendants that remain), or -ENOSYS where the kernel cannot signal
+ * through a handle (before Linux 5.1). Only for a /proc of tsinit's own
+ * namespace (procIsOwn). procs: a listing to walk instead of /proc (tests).
+ */
+export function signalDescendants(root: number, sigs: readonly number[], procs?: readonly ProcInfo[]): number {
+  const below = procs ? descendants(root, procs) : (subtree(root) ?? descendants(root, listProcs()));
+  const start = new Map<number, number>();
+  /** Pinned and not yet signalled: pid → handle. */
+  let batch = new Map<number, number>();
+  let count = 0;
+  let unsupported = false;
+  const flush = (): void => {
+    for (const fd of batch.values()) {
+      for (const sig of sigs) if (!unsupported && native.pidfdSendSignal(fd, sig) === ENOSYS) unsupported = true;
+      native.close(fd);
+    }
+    batch = new Map();
+  };
+  /** Whether pid, pinned earlier in this walk, still holds its pid (a zombie does). */
+  const stillThere = (pid: number): boolean => {
+    const fd = batch.get(pid);
+    if (fd !== undefined) return native.pidfdSendSignal(fd, 0) !== ESRCH;
+    const s = start.get(pid);
+    if (s === undefined) return false;
+    const again = native.pidfdPin(pid, s);
+    if (typeof again === 'number') return false;
+    native.close(again[0]);
+    return true;
+  };
+  for (const p of below) {
+    if (p.state === 'Z') continue; // gone already: nothing to signal, its children are reparented
+    let pin = native.pidfdPin(p.pid, p.start);
+    if (pin === EMFILE && batch.size > 0) {
+      flush();
+      pin = native.pidfdPin(p.pid, p.start);
+    }
+    if (typeof pin === 'number') continue; // gone, or its pid names another process now
+    const [fd, , ppid] = pin;
+    if (ppid !== root && !(start.has(ppid) && stillThere(ppid))) {
+      // Moved out of what this walk can vouch for (its parent ended and was
+      // reaped meanwhile): the next walk finds it under its new parent.
+      native.close(fd);
+      continue;
+    }
+    start.set(p.pid, p.start);
+    batch.set(p.pid, fd);
+    count++;
+    if (batch.size >= MAX_PINNED) flush();
+  }
+  flush();
+  return unsupported ? ENOSYS : count;
+}
+
+/** Live processes other than tsinit in its PID namespace: what kill(-1) reaches as PID 1. */
+export function othersInNamespace(procs: readonly ProcInfo[] = listProcs()): number {
+  return procs.filter((p) => p.pid !== process.pid && p.state !== 'Z').length;
 }

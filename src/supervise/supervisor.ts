@@ -1,20 +1,24 @@
-// Joins forwarding, reaping and shutdown once the command runs, and owns the
-// exit-status policy. This is past the point of no return: the command is
-// running, so failures here are warnings and tsinit carries on (catatonit): if
-// PID 1 died, the whole container would die with it.
+// The one command: joins forwarding, reaping and its stop once it runs, and
+// owns the exit-status policy. The stop sequence is stop.ts, the report of
+// parents that do not reap negligence.ts. This is past the point of no
+// return: the command is running, so failures here are warnings and tsinit
+// carries on (catatonit): if PID 1 died, the whole container would die with it.
 import * as os from 'node:os';
 import { native } from '../native';
 import { reapAll, exitStatusOf, decodeStatus, type Exit } from '../core/reaper';
 import { isForwarded, signalName } from '../core/signals';
-import { descendants, negligentParents } from '../core/tree';
 import type { Logger } from '../core/log';
+import { Stop, withCont, AFTER_KILL_MS } from './stop';
+import { groupTarget, descendantsTarget } from './targets';
+import { NegligenceReport } from './negligence';
 
 const S = os.constants.signals;
 const ECHILD = -10;
 const ESRCH = -3;
 const WNOHANG = 1;
-/** After SIGKILL, how long to wait for the kernel before leaving anyway. */
-const AFTER_KILL_MS = 2000;
+/** What, sent to the command, asks it to stop and so starts --kill-after. */
+const STOPS: readonly number[] = [S.SIGTERM, S.SIGINT];
+const AFTER_KILL_S = AFTER_KILL_MS / 1000;
 
 export interface SupervisorOptions {
   /** The command's pid; it leads its own process group. */
@@ -24,7 +28,13 @@ export interface SupervisorOptions {
   rewrite: ReadonlyMap<number, number>;
   /** The command's exit status → tsinit's. */
   remapExit: ReadonlyMap<number, number>;
-  graceMs: number;
+  /** After a stop signal is sent to the command, how long before SIGKILL to
+   * its process group; null (the default): no timer, whoever asked tsinit to
+   * stop owns the deadline. */
+  killAfterMs: number | null;
+  /** Once the command is gone, how long its descendants get between the stop
+   * signal and SIGKILL; 0: SIGKILL at once; null: no timer. */
+  graceMs: number | null;
   stopSignal: number;
   /** PID 1 of its namespace: kill(-1) reaches every other process in it. */
   isPid1: boolean;
@@ -33,30 +43,44 @@ export interface SupervisorOptions {
   onDone(status: number): void;
 }
 
-type Phase = 'running' | 'draining' | 'killing' | 'done';
+type Phase = 'running' | 'draining' | 'done';
 
 export class Supervisor {
   private readonly o: SupervisorOptions;
   private phase: Phase = 'running';
   private status = 0;
-  /** When the grace period ends (ms since epoch), once a stop began. */
-  private deadline: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  /** The command's own stop: --kill-after, after a stop signal. */
+  private readonly command: Stop;
+  /** Its descendants' stop, once it is gone: --grace. */
+  private readonly tree: Stop;
+  private readonly negligence: NegligenceReport;
 
   /** Whether the addon forwards on its own (see route()). */
   private routed = false;
 
   constructor(opts: SupervisorOptions) {
     this.o = opts;
+    const { child, isPid1, log } = opts;
+    this.command = new Stop({ target: groupTarget(child), log, option: '--kill-after' });
+    this.tree = new Stop({
+      target: descendantsTarget({ isPid1, group: child, log }),
+      log,
+      option: '--grace',
+      onGiveUp: () => {
+        log.warning(`descendants survived SIGKILL for ${AFTER_KILL_S} s; exiting anyway`);
+        this.finish();
+      },
+    });
+    this.negligence = new NegligenceReport(log);
     this.route();
   }
 
   /**
    * The hot path: while the command runs, the addon forwards each signal
    * itself, as this table says, without a trip into JavaScript (about a
-   * quarter of the CPU per signal). Only SIGCHLD, SIGTERM and SIGINT (which
-   * start the grace period) still come here. At -vv every signal comes here,
-   * to be logged.
+   * quarter of the CPU per signal). Only SIGCHLD and what is forwarded as
+   * SIGTERM or SIGINT (which starts --kill-after) still come here. At -vv
+   * every signal comes here, to be logged.
    */
   private route(): void {
     const { child, singleChild, rewrite, log } = this.o;
@@ -64,7 +88,7 @@ export class Supervisor {
     const to = new Array<number>(65).fill(0);
     const notify = new Array<number>(65).fill(0);
     for (let sig = 1; sig < 65; sig++) if (isForwarded(sig)) to[sig] = rewrite.get(sig) ?? sig;
-    for (const sig of [S.SIGCHLD, S.SIGTERM, S.SIGINT]) notify[sig] = 1;
+    for (let sig = 1; sig < 65; sig++) if (sig === S.SIGCHLD || this.asksToStop(sig)) notify[sig] = 1;
     this.routed = native.signalsRoute(singleChild ? child : -child, to, notify) === 0;
   }
 
@@ -105,12 +129,30 @@ export class Supervisor {
       if (!this.routed || overflowed) this.forward(out, sig);
     } else {
       // The command is gone: what tsinit is told now goes to whatever is left.
-      this.signalRemaining(out);
+      this.tree.signal(out);
     }
-    // Asked to stop: the command gets the grace period, then SIGKILL.
-    if ((sig === S.SIGTERM || sig === S.SIGINT) && this.phase === 'running' && this.deadline === null) {
-      this.startGrace(`${signalName(sig)} received`);
+    if (this.phase === 'running' && this.asksToStop(sig)) this.stopRequested(sig, out);
+  }
+
+  /** Whether sig, as forwarded (after --rewrite; 0 drops it), asks the command to stop. */
+  private asksToStop(sig: number): boolean {
+    return STOPS.includes(this.o.rewrite.get(sig) ?? sig);
+  }
+
+  /** The command was sent a stop signal: the orchestrator that asked owns its
+   * deadline, unless --kill-after sets one here. */
+  private stopRequested(received: number, sent: number): void {
+    const { killAfterMs, log } = this.o;
+    if (this.command.phase !== 'idle') return;
+    const why = `${signalName(received)} received${sent !== received ? ` (sent as ${signalName(sent)})` : ''}`;
+    if (killAfterMs === null) {
+      // Marks the stop as begun, so that this is said once; nothing is armed.
+      this.command.start([], null);
+      log.event('info', 'stop-forwarded', `${why}: waiting for the command to exit (no --kill-after)`, { signal: sent });
+      return;
     }
+    if (killAfterMs > 0) log.event('info', 'kill-after-started', `${why}: the command has ${killAfterMs} ms before SIGKILL (--kill-after)`, { killAfterMs });
+    this.command.start([], killAfterMs);
   }
 
   /** Forwards to the command's process group (default) or to the command alone. */
@@ -138,7 +180,8 @@ export class Supervisor {
     });
     if (r < 0) log.warning(`waitpid failed: error ${-r}`);
     if (command !== null) this.commandExited(command);
-    else if (this.phase === 'draining' || this.phase === 'killing') this.finishIfEmpty();
+    // While killing, each exit is a cue to walk again for late forks.
+    else if (this.phase === 'draining' && !this.finishIfEmpty()) this.tree.onChildExit();
   }
 
   private logReaped(e: Exit): void {
@@ -154,74 +197,28 @@ export class Supervisor {
     this.unroute();
     log.event('info', 'command-exited', `command (pid ${child}) ${describe(e)}`, { child, code: e.code, signal: e.signal, status: raw });
     if (this.status !== raw) log.event('info', 'exit-remapped', `status ${raw} remapped to ${this.status}`, { from: raw, to: this.status });
+    this.command.done();
     this.phase = 'draining';
     if (this.finishIfEmpty()) return;
-    // Descendants remain (the command's group, adopted orphans, processes
-    // that escaped with setsid or a double fork): ask them to stop, give them
-    // the grace period, then SIGKILL. As soon as the last is gone, tsinit exits.
-    const left = this.remaining();
-    log.event('info', 'grace-started', `${left} descendant(s) remain: sending ${signalName(this.o.stopSignal)}, SIGKILL in ${this.graceLeft()} ms`, {
-      remaining: left,
-      graceMs: this.graceLeft(),
+    this.stopDescendants();
+  }
+
+  /** Descendants remain (the command's group, adopted orphans, processes
+   * that escaped with setsid or a double fork): the stop signal, --grace,
+   * then SIGKILL. As soon as the last is gone, tsinit exits. */
+  private stopDescendants(): void {
+    const { graceMs, stopSignal, log } = this.o;
+    // Named before they are signalled: the report is about who did not reap.
+    if (log.enabled('info')) this.negligence.report();
+    const first = withCont(stopSignal);
+    const n = this.tree.start(first, graceMs);
+    if (graceMs === 0 || n === 0) return;
+    const sent = first.map(signalName).join(' and ');
+    const then = graceMs === null ? 'no SIGKILL (--grace never)' : `SIGKILL in ${graceMs} ms`;
+    log.event('info', 'grace-started', `${n === null ? 'descendants remain' : `${n} descendant(s) remain`}: sent ${sent}, ${then}`, {
+      remaining: n,
+      graceMs,
     });
-    if (log.enabled('info')) this.reportNegligentParents();
-    // A stopped process cannot act on the stop signal until it is continued (systemd does the same).
-    const cont = this.o.stopSignal !== S.SIGCONT && this.o.stopSignal !== S.SIGKILL;
-    this.signalRemaining(...(cont ? [this.o.stopSignal, S.SIGCONT] : [this.o.stopSignal]));
-    if (this.deadline === null) this.startGrace('command exited');
-    else this.armTimer();
-  }
-
-  private graceLeft(): number {
-    return this.deadline === null ? this.o.graceMs : Math.max(0, this.deadline - Date.now());
-  }
-
-  private startGrace(why: string): void {
-    this.deadline = Date.now() + this.o.graceMs;
-    if (this.phase === 'running') this.o.log.event('info', 'grace-started', `${why}: the command has ${this.o.graceMs} ms before SIGKILL`, { graceMs: this.o.graceMs });
-    this.armTimer();
-  }
-
-  private armTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.graceExpired(), this.graceLeft());
-  }
-
-  private graceExpired(): void {
-    this.timer = null;
-    const { child, log } = this.o;
-    if (this.phase === 'running') {
-      log.event('warning', 'killed', `grace period over: sending SIGKILL to the command's process group ${child}`, { signal: S.SIGKILL, target: -child });
-      native.kill(-child, S.SIGKILL);
-      native.kill(child, S.SIGKILL);
-      // Its exit arrives as SIGCHLD; then whatever is left is killed at once.
-      return;
-    }
-    if (this.phase === 'draining') {
-      const left = this.remaining();
-      log.event('warning', 'killed', `grace period over: sending SIGKILL to ${left} remaining descendant(s)`, { signal: S.SIGKILL, remaining: left });
-      this.phase = 'killing';
-      this.signalRemaining(S.SIGKILL);
-      this.timer = setTimeout(() => {
-        log.warning(`descendants survived SIGKILL for ${AFTER_KILL_MS} ms; exiting anyway`);
-        this.finish();
-      }, AFTER_KILL_MS);
-    }
-  }
-
-  /** Every process below tsinit gets each signal in turn: kill(-1) as PID 1,
-   * else each descendant found in /proc (read once for all the signals). */
-  private signalRemaining(...sigs: number[]): void {
-    if (this.o.isPid1) {
-      for (const sig of sigs) native.kill(-1, sig);
-      return;
-    }
-    const below = descendants(process.pid);
-    for (const p of below) for (const sig of sigs) native.kill(p.pid, sig);
-  }
-
-  private remaining(): number {
-    return descendants(process.pid).filter((p) => p.state !== 'Z').length;
   }
 
   /** Done when tsinit has no children left at all (waitpid says ECHILD). */
@@ -241,38 +238,15 @@ export class Supervisor {
   private finish(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
-    if (this.timer) clearTimeout(this.timer);
+    this.command.done();
+    this.tree.done();
     this.o.log.event('info', 'exit', `exiting with status ${this.status}`, { status: this.status });
     this.o.onDone(this.status);
   }
 
   /** At -v, looks after firstMs and then every intervalMs for zombies whose live parent does not reap them. */
   watchNegligentParents(firstMs: number, intervalMs: number): void {
-    const check = (): void => {
-      if (this.phase === 'done') return;
-      this.reportNegligentParents();
-      setTimeout(check, intervalMs).unref();
-    };
-    setTimeout(check, firstMs).unref();
-  }
-
-  /** Zombies tsinit cannot reap because their parent lives: say who is at fault, once per parent and set. */
-  private reported = new Set<string>();
-  reportNegligentParents(): void {
-    for (const { parent, zombies } of negligentParents(process.pid)) {
-      const key = `${parent.pid}:${zombies.map((z) => z.pid).join(',')}`;
-      if (this.reported.has(key)) continue;
-      this.reported.add(key);
-      this.o.log.event(
-        'info',
-        'not-reaping',
-        `pid ${parent.pid} (${parent.comm}) is not reaping its ${zombies.length} zombie child(ren) ${zombies
-          .slice(0, 5)
-          .map((z) => z.pid)
-          .join(', ')}: only their parent can; tsinit reaps them once it exits`,
-        { parent: parent.pid, zombies: zombies.map((z) => z.pid) },
-      );
-    }
+    this.negligence.watch(firstMs, intervalMs, () => this.phase !== 'done');
   }
 }
 

@@ -78,8 +78,10 @@ for (const mode of MODES) {
     }
   });
 
-  test(`${mode}: SIGTERM to tsinit, a command that ignores it, SIGKILL after the grace period: 137`, async () => {
-    const h = startInit(['--grace', '1s', 'sh', '-c', `trap "" TERM; echo ready; while :; do sleep 0.05; done`], { mode, timeoutMs: 20000 });
+  // Issue 12 §1: SIGKILL on tsinit's own timer only when asked (--kill-after);
+  // --grace alone no longer ends the command (see stop.test.mjs).
+  test(`${mode}: SIGTERM to tsinit, a command that ignores it, SIGKILL after --kill-after: 137`, async () => {
+    const h = startInit(['--kill-after', '1s', 'sh', '-c', `trap "" TERM; echo ready; while :; do sleep 0.05; done`], { mode, timeoutMs: 20000 });
     try {
       const out = lineWatcher(h.proc.stdout);
       await out.waitLine((l) => l === 'ready', 'the command');
