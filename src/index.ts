@@ -6,8 +6,11 @@ export { spawnCommand, resolveCommand, SESSION, type SpawnError, type SpawnReque
 export { reapAll, decodeStatus, exitStatusOf, type Exit } from './core/reaper';
 export { parseSignal, signalName, catchableSignals, isForwarded } from './core/signals';
 export { parseArgs, type Options, type Parsed } from './cli/args';
-export { runMain, EXIT } from './cli/main';
-export { preparePrivileges, makePlan, describePlan, PRIV_EXIT, type Prepared, type Plan } from './privileges/privdrop';
+export { runMain } from './cli/main';
+export { EXIT } from './core/exit';
+export { preparePrivileges, type Prepared } from './privileges/privdrop';
+export { makePlan, type Plan, type PrivilegeOptions } from './privileges/plan';
+export { describePlan } from './privileges/describe';
 export { resolveIdentity, readUserDb, parsePasswd, parseGroup, type Identity, type UserDb } from './privileges/users';
 export { parseListen, addressOf, type ListenSpec } from './privileges/listen';
 export { parseCap, resolveCaps, capName, CAPABILITIES } from './privileges/caps';

@@ -26,11 +26,6 @@ import { makePlan, type Plan, type PrivilegeOptions } from './plan';
 import { sqpollRing } from './uring';
 import { currentGroups, verifyDrop } from './verify';
 
-// For src/index.ts, which exports these from here today.
-export { makePlan, describePlan, type Plan, type PrivilegeOptions };
-/** @deprecated EXIT (src/core/exit.ts) is the one table: input = EXIT.usage, setup = EXIT.startFailed. */
-export const PRIV_EXIT = { input: EXIT.usage, setup: EXIT.startFailed } as const;
-
 export interface PrivilegeContext {
   /** The raw environment tsinit was given. */
   env: Buffer[];
