@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
-import { native } from '../native';
+import { native, constants } from '../native';
 import { envGet } from '../core/proc';
 import { resolveOwner, type UserDb } from './users';
 
@@ -12,7 +12,7 @@ export const SD_LISTEN_FDS_START = 3;
 /** What sd_listen_fds_with_names(3) reports for a descriptor without a name. */
 export const UNNAMED = 'unknown';
 /** The native spawn places at most 64 descriptors by number. */
-export const MAX_LISTEN = 64;
+export const MAX_LISTEN = constants.MAX_FD_MAP;
 /** systemd's default SocketMode=. */
 const DEFAULT_UNIX_MODE = 0o666;
 /** Capped by net.core.somaxconn, as systemd's Backlog= default is. */

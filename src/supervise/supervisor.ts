@@ -3,16 +3,15 @@
 // running, so failures here are warnings and tsinit carries on (catatonit): if
 // PID 1 died, the whole container would die with it.
 import * as os from 'node:os';
-import { native } from '../native';
-import { reapAll, exitStatusOf, decodeStatus, type Exit } from '../core/reaper';
+import { native, constants } from '../native';
+import { exitStatusOf, decodeStatus, watchExit, type Exit } from '../core/reaper';
 import { isForwarded, signalName } from '../core/signals';
 import { descendants, negligentParents } from '../core/tree';
 import type { Logger } from '../core/log';
+import { Forwarder } from './forward';
 
 const S = os.constants.signals;
-const ECHILD = -10;
-const ESRCH = -3;
-const WNOHANG = 1;
+const EV = constants.EVENT;
 /** After SIGKILL, how long to wait for the kernel before leaving anyway. */
 const AFTER_KILL_MS = 2000;
 
@@ -43,66 +42,53 @@ export class Supervisor {
   private deadline: number | null = null;
   private timer: NodeJS.Timeout | null = null;
 
-  /** Whether the addon forwards on its own (see route()). */
-  private routed = false;
+  private readonly fwd: Forwarder;
 
   constructor(opts: SupervisorOptions) {
     this.o = opts;
-    this.route();
+    this.fwd = new Forwarder(opts);
+    // The addon reports the command's exit; at -vv every reap, to be logged.
+    watchExit(opts.child);
+    native.reapReportAll(opts.log.enabled('debug'));
+    this.fwd.route();
   }
 
-  /**
-   * The hot path: while the command runs, the addon forwards each signal
-   * itself, as this table says, without a trip into JavaScript (about a
-   * quarter of the CPU per signal). Only SIGCHLD, SIGTERM and SIGINT (which
-   * start the grace period) still come here. At -vv every signal comes here,
-   * to be logged.
-   */
-  private route(): void {
-    const { child, singleChild, rewrite, log } = this.o;
-    if (log.enabled('debug')) return;
-    const to = new Array<number>(65).fill(0);
-    const notify = new Array<number>(65).fill(0);
-    for (let sig = 1; sig < 65; sig++) if (isForwarded(sig)) to[sig] = rewrite.get(sig) ?? sig;
-    for (const sig of [S.SIGCHLD, S.SIGTERM, S.SIGINT]) notify[sig] = 1;
-    this.routed = native.signalsRoute(singleChild ? child : -child, to, notify) === 0;
-  }
-
-  private unroute(): void {
-    if (!this.routed) return;
-    native.signalsRoute(0);
-    this.routed = false;
-  }
-
-  /** Signals in order of arrival, as the addon read them from its pipe, and
-   * per-signal counts of any that found the pipe full (never expected: it
-   * holds 64 KiB; but not silently lost either). */
-  onSignals(sigs: Uint8Array, lost?: readonly number[]): void {
-    for (const sig of sigs) {
+  /** Events in order, as the addon reports them (native.ts EventHandler). */
+  onEvents(ev: Int32Array): void {
+    for (let i = 0; i + 2 < ev.length; i += 3) {
       if (this.phase === 'done') return;
-      this.handle(sig);
+      const kind = ev[i]!;
+      const a = ev[i + 1]!;
+      const b = ev[i + 2]!;
+      if (kind === EV.SIGNAL) this.handle(a, b);
+      else if (kind === EV.EXIT) i = this.reaped(ev, i) - 3;
+      else if (kind === EV.EMPTY) this.treeEmpty();
+      else if (kind === EV.LOST || kind === EV.LOST_FORWARDED) this.lost(a, b, kind === EV.LOST_FORWARDED);
     }
-    lost?.forEach((count, sig) => {
-      if (count > 0 && this.phase !== 'done') {
-        this.o.log.warning(`${count} × ${signalName(sig)} arrived while tsinit was busy; handling it once`);
-        // These never passed through the addon's forwarding: forward here.
-        this.handle(sig, true);
-      }
-    });
   }
 
-  private handle(sig: number, overflowed = false): void {
-    if (sig === S.SIGCHLD) {
-      this.reap();
-      return;
-    }
+  /** Signals that found the addon's pipe full (never expected: it holds
+   * 32,768; but not silently lost either). Real-time signals queue, so each
+   * one is handled; a standard one is pending at most once, so once. */
+  private lost(sig: number, count: number, forwarded: boolean): void {
+    const rt = sig >= constants.SIGRTMIN && !forwarded;
+    this.o.log.warning(`${count} × ${signalName(sig)} arrived while tsinit was busy; ${rt ? 'forwarding each' : 'handling it once'}`);
+    // Forwarded ones were sent by the handler: only the notice was lost.
+    for (let n = 0; n < (rt ? count : 1) && this.phase !== 'done'; n++) this.handle(sig, forwarded ? 0 : -1);
+  }
+
+  /** One signal; errno -1 when the handler did not forward it, else its kill()'s errno. */
+  private handle(sig: number, errno: number): void {
     if (!isForwarded(sig)) return;
-    const out = this.o.rewrite.get(sig) ?? sig;
-    if (out === 0) {
+    const out = this.fwd.rewritten(sig);
+    if (errno >= 0) {
+      // Sent already, by the handler, while the command's pid was pinned:
+      // once, to the command's group, whatever happened since.
+      this.fwd.sent(out, sig, errno);
+    } else if (out === 0) {
       if (this.o.log.enabled('debug')) this.o.log.event('debug', 'signal-dropped', `dropped ${signalName(sig)} (--rewrite)`, { signal: sig });
     } else if (this.phase === 'running') {
-      // Already sent by the addon when routed (see route()).
-      if (!this.routed || overflowed) this.forward(out, sig);
+      this.fwd.forward(out, sig);
     } else {
       // The command is gone: what tsinit is told now goes to whatever is left.
       this.signalRemaining(out);
@@ -113,32 +99,24 @@ export class Supervisor {
     }
   }
 
-  /** Forwards to the command's process group (default) or to the command alone. */
-  private forward(sig: number, received: number): void {
-    const { child, singleChild, log } = this.o;
-    const target = singleChild ? child : -child;
-    const r = native.kill(target, sig);
-    // The hot path: nothing is formatted unless it will be written.
-    if (r === 0 && !log.enabled('debug')) return;
-    const to = singleChild ? `pid ${child}` : `process group ${child}`;
-    const rewritten = sig !== received ? ` (rewritten from ${signalName(received)})` : '';
-    if (r === 0) {
-      log.event('debug', 'signal-forwarded', `forwarded ${signalName(sig)} to ${to}${rewritten}`, { signal: sig, received, target });
-    } else if (r !== ESRCH) {
-      log.warning(`cannot forward ${signalName(sig)} to ${to}: error ${-r}`);
+  /** One drain's exits, from i on: each logged, the command's acted on last
+   * (as one SIGCHLD's worth). Returns the index after them. */
+  private reaped(ev: Int32Array, i: number): number {
+    let command: Exit | null = null;
+    let j = i;
+    for (; j + 2 < ev.length && ev[j] === EV.EXIT; j += 3) {
+      const e = decodeStatus(ev[j + 1]!, ev[j + 2]!);
+      if (e.pid === this.o.child && this.phase === 'running') command = e;
+      else this.logReaped(e);
     }
+    // The drain ends with EMPTY when it found no child left.
+    if (command !== null) this.commandExited(command, ev[j] === EV.EMPTY);
+    return j;
   }
 
-  private reap(): void {
-    const { child, log } = this.o;
-    let command: Exit | null = null;
-    const r = reapAll((e) => {
-      if (e.pid === child && this.phase === 'running') command = e;
-      else this.logReaped(e);
-    });
-    if (r < 0) log.warning(`waitpid failed: error ${-r}`);
-    if (command !== null) this.commandExited(command);
-    else if (this.phase === 'draining' || this.phase === 'killing') this.finishIfEmpty();
+  /** Done when tsinit has no children left at all (waitpid said ECHILD). */
+  private treeEmpty(): void {
+    if (this.phase === 'draining' || this.phase === 'killing') this.finish();
   }
 
   private logReaped(e: Exit): void {
@@ -146,16 +124,20 @@ export class Supervisor {
     this.o.log.event('debug', 'reaped', `reaped pid ${e.pid} (${describe(e)})`, { reaped: e.pid, code: e.code, signal: e.signal });
   }
 
-  private commandExited(e: Exit): void {
+  private commandExited(e: Exit, empty: boolean): void {
     const { child, log, remapExit } = this.o;
     const raw = exitStatusOf(e);
     this.status = remapExit.get(raw) ?? raw;
-    // The command is gone: its group is no target any more.
-    this.unroute();
+    // The command is gone: its group is no target any more (the addon
+    // cleared the route before it reaped the command).
+    this.fwd.unroute();
     log.event('info', 'command-exited', `command (pid ${child}) ${describe(e)}`, { child, code: e.code, signal: e.signal, status: raw });
     if (this.status !== raw) log.event('info', 'exit-remapped', `status ${raw} remapped to ${this.status}`, { from: raw, to: this.status });
     this.phase = 'draining';
-    if (this.finishIfEmpty()) return;
+    if (empty) {
+      this.finish();
+      return;
+    }
     // Descendants remain (the command's group, adopted orphans, processes
     // that escaped with setsid or a double fork): ask them to stop, give them
     // the grace period, then SIGKILL. As soon as the last is gone, tsinit exits.
@@ -222,20 +204,6 @@ export class Supervisor {
 
   private remaining(): number {
     return descendants(process.pid).filter((p) => p.state !== 'Z').length;
-  }
-
-  /** Done when tsinit has no children left at all (waitpid says ECHILD). */
-  private finishIfEmpty(): boolean {
-    for (;;) {
-      const [r, status] = native.waitpid(-1, WNOHANG);
-      if (r === ECHILD) {
-        this.finish();
-        return true;
-      }
-      if (r <= 0) return false;
-      // A zombie that appeared after the drain: reaped here, so say so.
-      this.logReaped(decodeStatus(r, status));
-    }
   }
 
   private finish(): void {

@@ -3,9 +3,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import os from 'node:os';
-import { MODES, startInit, fixture } from '../helpers/tsinit.mjs';
-import { procStatus, maskHas } from '../helpers/proc.mjs';
-import { lineWatcher, waitFor } from '../helpers/wait.mjs';
+import { MODES, startInit, fixture, NODE, CLI, isRoot } from '../helpers/tsinit.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { procStatus, procStat, maskHas, childrenOf } from '../helpers/proc.mjs';
+import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 const NEVER = new Set([S.SIGCHLD, S.SIGKILL, S.SIGSTOP, S.SIGSEGV, S.SIGBUS, S.SIGFPE, S.SIGILL, S.SIGABRT, S.SIGTRAP, S.SIGSYS]);
@@ -93,5 +96,97 @@ test(`${MODES[0]}: a burst of 50 real-time signals arrives whole`, async () => {
     h.kill();
   }
 });
+
+/** Whether tsinit's main thread sleeps in a write to its stderr (Node gives a
+ * child a socket pair for 'pipe'; a shell, a pipe). */
+function blockedInWrite(pid) {
+  return /pipe_write|sock_alloc_send|sendmsg/.test(fs.readFileSync(`/proc/${pid}/wchan`, 'utf8'));
+}
+
+/**
+ * tsinit at -vv on the recorder, after 6,000 orphans whose "reaped" lines
+ * fill its stderr, which the test has stopped reading: tsinit's main thread
+ * (its event loop) then sits in write(2), while its signal handler still runs
+ * on whichever thread the kernel picks. resume() lets it go on.
+ */
+async function startBlocked(mode, extra = []) {
+  const h = startInit(['-vv', ...extra, 'sh', '-c', `${fixture('orphans')} 6000 >/dev/null; exec ${fixture('sigrec')}`], { mode, timeoutMs: 90000 });
+  h.proc.stderr.pause();
+  const out = lineWatcher(h.proc.stdout);
+  await out.waitLine((l) => l.startsWith('ready '), 'the recorder to be ready', 60000);
+  const pid = await h.initPid;
+  await waitFor('tsinit blocked writing its log', () => blockedInWrite(pid), 30000);
+  const command = childrenOf(pid).find((c) => fs.readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'sigrec');
+  return { h, out, pid, command, resume: () => h.proc.stderr.resume() };
+}
+
+for (const mode of MODES) {
+  test(`${mode}: the signal handler forwards by itself while the event loop is blocked (issue 11 §1)`, async () => {
+    const { h, out, pid, resume } = await startBlocked(mode);
+    try {
+      for (const sig of [S.SIGUSR1, 40, S.SIGHUP]) {
+        await waitFor('the event loop blocked', () => blockedInWrite(pid), 10000);
+        process.kill(pid, sig);
+        await out.waitLine((l) => l === `c ${sig}`, `signal ${sig} at the command`, 10000);
+        await out.waitLine((l) => l === `g ${sig}`, `signal ${sig} at the grandchild`, 10000);
+      }
+      resume();
+      // Logged at -vv once the loop runs again, each once.
+      const forwarded = () => Buffer.concat(h.stderr).toString().split('\n').filter((l) => l.includes('forwarded'));
+      await waitFor('the forwards logged', () => forwarded().length >= 3, 30000);
+      const r = await finish(h);
+      assert.is(r.code, 0, r.stderr.toString().slice(-500));
+      assert.is(forwarded().length, 3, forwarded().join('\n'));
+    } finally {
+      h.kill();
+    }
+  });
+
+  test(`${mode}: signals after the command's SIGCHLD go once to what remains; SIGTERM is not sent twice (issue 12 §7)`, async () => {
+    const { h, out, pid, command, resume } = await startBlocked(mode, ['--stop-signal', 'USR2']);
+    try {
+      // The command dies while tsinit cannot reap it; its SIGCHLD is taken.
+      process.kill(command, 'SIGKILL');
+      await waitFor('the command a zombie', () => procStat(command)[3] === 'Z');
+      await waitFor('the SIGCHLD handled', () => !maskHas(procStatus(pid).get('ShdPnd'), S.SIGCHLD));
+      process.kill(pid, S.SIGTERM);
+      process.kill(pid, S.SIGWINCH);
+      await sleep(300);
+      // Not to the dead command's group: they wait for tsinit to reap it.
+      assert.equal(out.lines.filter((l) => l.startsWith('g ')), []);
+      resume();
+      // The stop signal (USR2, with CONT) to what remains, then TERM and WINCH, each once.
+      await out.waitLine((l) => l === `g ${S.SIGWINCH}`, 'SIGWINCH at the grandchild', 20000);
+      await sleep(300);
+      h.proc.stdin.end();
+      const r = await h.result;
+      assert.is(r.code, 128 + S.SIGKILL, r.stderr.toString().slice(-500));
+      const g = out.lines.filter((l) => l.startsWith('g '));
+      assert.is(g.filter((l) => l === `g ${S.SIGTERM}`).length, 1, g.join(','));
+      assert.is(g.filter((l) => l === `g ${S.SIGWINCH}`).length, 1, g.join(','));
+      assert.is(g.filter((l) => l === `g ${S.SIGUSR2}`).length, 1, g.join(','));
+    } finally {
+      h.kill();
+    }
+  });
+
+  test(`${mode}: a SIGXFSZ raised by tsinit's own log write is not forwarded (issue 12 §3)`, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-xfsz-'));
+    try {
+      const log = path.join(dir, 'log');
+      fs.writeFileSync(log, 'x'.repeat(8192));
+      const ns = mode === 'pid1' ? ['unshare', ...(isRoot ? [] : ['--user', '--map-root-user']), '--pid', '--fork', '--mount-proc'] : [];
+      // The limit is below the file's size already: every write of tsinit's raises SIGXFSZ.
+      const r = spawnSync('sh', ['-c', 'ulimit -f 1 && exec "$@" 2>>"$LOG"', 'sh', ...ns, NODE, CLI, '-v', '--', 'sh', '-c', 'sleep 0.5; exit 0'], {
+        env: { ...process.env, LOG: log },
+        encoding: 'utf8',
+        timeout: 30000,
+      });
+      assert.is(r.status, 0, `${r.stderr}; the command died of a forwarded SIGXFSZ (153)?`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
 
 test.run();
