@@ -7,6 +7,7 @@
         "native/spawn.c",
         "native/sys.c",
         "native/sigcatch.c",
+        "native/reap.c",
         "native/privdrop.c",
         "native/pipe.c",
         "native/pidfd.c"

@@ -1,9 +1,13 @@
 // The only file that includes napi.h: argument checks, conversion, exports.
-// Every function is one syscall (spawn: fork plus a bounded read of the error
-// pipe) and returns a number >= 0 or -errno; TypeError only for wrong types.
+// Every function is one call into the C files (spawn: fork plus a bounded
+// read of the error pipe; the signal pipe's callback: sigcatch.c's records
+// and reap.c's drain, turned into one array of events) and returns a number
+// >= 0 or -errno; TypeError only for wrong types.
 #include <napi.h>
 #include <uv.h>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,11 +16,14 @@
 #include <vector>
 
 extern "C" {
+#include "constants.h"
+#include "reap.h"
 #include "sigcatch.h"
 #include "spawn.h"
 #include "sys.h"
 #include "privdrop.h"
 #include "pidfd.h"
+#include "pipe.h"
 }
 
 namespace {
@@ -123,17 +130,30 @@ Napi::Value Kill(const Napi::CallbackInfo& info) {
   return N(info, sys_kill(pid, sig));
 }
 
-// Drains waitpid(-1, WNOHANG) in one call: an Int32Array of (pid, status)
-// pairs, empty when nothing is left, or -errno. Batches are bounded so a storm
-// of exits cannot build an unbounded array; the caller loops while `more`.
-Napi::Value WaitpidDrain(const Napi::CallbackInfo& info) {
-  static int buf[2 * 4096];
-  int more = 0;
-  int n = sys_waitpid_drain(buf, 4096, &more);
-  if (n < 0) return N(info, n);
-  Napi::Int32Array arr = Napi::Int32Array::New(info.Env(), static_cast<size_t>(2 * n));
-  std::memcpy(arr.Data(), buf, sizeof(int) * 2 * static_cast<size_t>(n));
+// The event triples of reap.c as an Int32Array.
+Napi::Int32Array Events(Napi::Env env, const std::vector<int32_t>& ev) {
+  Napi::Int32Array arr = Napi::Int32Array::New(env, ev.size());
+  if (!ev.empty()) std::memcpy(arr.Data(), ev.data(), sizeof(int32_t) * ev.size());
   return arr;
+}
+
+// reapDrain(all): reaps now what has exited; the events (at most
+// TSINIT_REAP_BATCH exits, then call again) or -errno.
+Napi::Value ReapDrain(const Napi::CallbackInfo& info) {
+  int all = info.Length() > 0 && info[0].ToBoolean().Value() ? 1 : 0;
+  static int buf[3 * TSINIT_REAP_BATCH];
+  int more = 0;
+  int n = reap_drain(buf, TSINIT_REAP_BATCH, all, &more);
+  if (n < 0) return N(info, n);
+  return Events(info.Env(), std::vector<int32_t>(buf, buf + 3 * n));
+}
+
+INT_CALL(ReapWatch, reap_watch, "pid")
+INT_CALL(ReapUnwatch, reap_unwatch, "pid")
+
+Napi::Value ReapReportAll(const Napi::CallbackInfo& info) {
+  reap_report_all(info.Length() > 0 && info[0].ToBoolean().Value());
+  return N(info, 0);
 }
 
 Napi::Value Waitpid(const Napi::CallbackInfo& info) {
@@ -169,85 +189,107 @@ struct SignalWatch {
   Napi::AsyncContext* context;
 };
 SignalWatch* watch = nullptr;
+std::vector<int32_t> events;
 
-// The forwarding table TypeScript sets with signalsRoute: while it is on,
-// the signals it names are forwarded here, straight from the pipe, with no
-// trip into JavaScript; only those marked "notify" (SIGCHLD, the ones that
-// start a shutdown) still go to the callback. Policy stays in TypeScript,
-// which fills the table; this is the mechanism on the hot path.
-struct Route {
-  bool on = false;
-  int target = 0;          // pid, or -pgid
-  int to[65] = {0};        // signal to send for each signal received; 0: none
-  bool notify[65] = {false};
-};
-Route route;
+void Push(int32_t kind, int32_t a, int32_t b) {
+  events.push_back(kind);
+  events.push_back(a);
+  events.push_back(b);
+}
 
-void OnSignalPipe(uv_poll_t* handle, int status, int events) {
-  (void)handle;
-  (void)status;
-  (void)events;
-  unsigned char chunk[512];
-  std::vector<unsigned char> got;
-  for (;;) {
-    int n = sigcatch_read(chunk, sizeof chunk);
-    if (n <= 0) break;
-    for (int i = 0; i < n; i++) {
-      unsigned sig = chunk[i];
-      if (route.on && sig < 65) {
-        if (route.to[sig] > 0) sys_kill(route.target, route.to[sig]);
-        if (!route.notify[sig]) continue;
-      }
-      got.push_back(chunk[i]);
-    }
-    if (n < static_cast<int>(sizeof chunk)) break;
-  }
-  // Signals that found the pipe full are counted per number; they go along
-  // only when there are any, so the usual call stays one argument.
-  unsigned counts[65];
-  bool overflowed = sigcatch_take_overflow(counts) > 0;
-  if (got.empty() && !overflowed) return;
+// Hands the events gathered so far to JavaScript, in one call.
+void Deliver() {
+  if (events.empty()) return;
   Napi::Env env(watch->env);
   Napi::HandleScope scope(env);
-  Napi::Uint8Array arr = Napi::Uint8Array::New(env, got.size());
-  if (!got.empty()) std::memcpy(arr.Data(), got.data(), got.size());
-  if (overflowed) {
-    Napi::Array lost = Napi::Array::New(env, 65);
-    for (uint32_t i = 0; i < 65; i++) lost.Set(i, N2(env, counts[i]));
-    watch->callback.MakeCallback(env.Global(), {arr, lost}, *watch->context);
-  } else {
-    watch->callback.MakeCallback(env.Global(), {arr}, *watch->context);
-  }
+  Napi::Int32Array arr = Events(env, events);
+  events.clear();
+  watch->callback.MakeCallback(env.Global(), {arr}, *watch->context);
   if (env.IsExceptionPending()) {
     Napi::Error e = env.GetAndClearPendingException();
     napi_fatal_exception(env, e.Value());
   }
 }
 
-// signalsRoute(target, to: number[65], notify: number[65]) turns native
-// forwarding on; signalsRoute(0) turns it off (every signal goes to the callback).
+// On SIGCHLD: reap.c drains; only what JavaScript waits for becomes events.
+void Reap() {
+  static int buf[3 * TSINIT_REAP_BATCH];
+  for (;;) {
+    int more = 0;
+    int n = reap_drain(buf, TSINIT_REAP_BATCH, 0, &more);
+    // waitpid(-1, WNOHANG) fails only with ECHILD (an event) or EINTR
+    // (retried): any other error has nothing to report.
+    if (n > 0) events.insert(events.end(), buf, buf + 3 * n);
+    if (!more) return;
+    Deliver();
+  }
+}
+
+// The pipe is readable: the signals the handler recorded, in order. SIGCHLD
+// is handled here (Reap); the rest go to JavaScript with whether the handler
+// already forwarded them. Nothing to report: no trip into JavaScript at all.
+void OnSignalPipe(uv_poll_t* handle, int status, int flags) {
+  (void)handle;
+  (void)status;
+  (void)flags;
+  sigcatch_record recs[256];
+  int unforwarded = 0;
+  for (;;) {
+    int n = sigcatch_read(recs, 256);
+    if (n <= 0) break;
+    for (int i = 0; i < n; i++) {
+      if (recs[i].sig == SIGCHLD) {
+        Reap();
+        continue;
+      }
+      if (recs[i].status < 0) unforwarded++;
+      Push(EV_SIGNAL, recs[i].sig, recs[i].status);
+    }
+    if (n < 256) break;
+  }
+  // Signals that found the pipe full (never expected: it holds 32,768
+  // records), counted per number so that none is lost.
+  unsigned lost[TSINIT_NSIG], lost_fwd[TSINIT_NSIG];
+  if (sigcatch_take_overflow(lost, lost_fwd) > 0) {
+    if (lost[SIGCHLD] + lost_fwd[SIGCHLD] > 0) Reap();
+    for (int sig = 1; sig < TSINIT_NSIG; sig++) {
+      if (sig == SIGCHLD) continue;
+      if (lost[sig] > 0) Push(EV_LOST, sig, static_cast<int32_t>(lost[sig]));
+      if (lost_fwd[sig] > 0) Push(EV_LOST_FORWARDED, sig, static_cast<int32_t>(lost_fwd[sig]));
+      unforwarded += static_cast<int>(lost[sig]);
+    }
+  }
+  Deliver();
+  // JavaScript has acted on them: the handler may forward on its own again.
+  sigcatch_done(unforwarded);
+}
+
+// signalsRoute(target, to: number[NSIG], notify: number[NSIG]) sets the
+// handler's forwarding table, pinned to the pid |target|; signalsRoute(0)
+// clears it (every signal is recorded for the callback).
 Napi::Value SignalsRoute(const Napi::CallbackInfo& info) {
   int target = Int(info, 0, "target");
   CHECK_ENV(info);
   if (target == 0) {
-    route.on = false;
+    sigcatch_route_set(nullptr);
     return N(info, 0);
   }
   if (info.Length() < 3 || !info[1].IsArray() || !info[2].IsArray()) {
-    Napi::TypeError::New(info.Env(), "signalsRoute needs two arrays of 65 numbers").ThrowAsJavaScriptException();
+    Napi::TypeError::New(info.Env(), "signalsRoute needs two arrays of numbers, one per signal").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
   Napi::Array to = info[1].As<Napi::Array>(), notify = info[2].As<Napi::Array>();
-  Route r;
-  r.on = true;
+  sigcatch_route r;
+  std::memset(&r, 0, sizeof r);
+  r.pid = target < 0 ? -target : target;
   r.target = target;
-  for (uint32_t i = 0; i < 65 && i < to.Length(); i++) r.to[i] = to.Get(i).As<Napi::Number>().Int32Value();
-  for (uint32_t i = 0; i < 65 && i < notify.Length(); i++) r.notify[i] = notify.Get(i).As<Napi::Number>().Int32Value() != 0;
-  route = r;
+  for (uint32_t i = 0; i < TSINIT_NSIG && i < to.Length(); i++) r.to[i] = to.Get(i).ToNumber().Int32Value();
+  for (uint32_t i = 0; i < TSINIT_NSIG && i < notify.Length(); i++) r.notify[i] = notify.Get(i).ToBoolean().Value() ? 1 : 0;
+  sigcatch_route_set(&r);
   return N(info, 0);
 }
 
-// signalsStart(signals: number[], onSignals: (sigs: Uint8Array, lost?: number[]) => void)
+// signalsStart(signals: number[], onEvents: (events: Int32Array) => void)
 // Installs the handler for each signal and starts watching the pipe on the
 // event loop. May be called again to add signals (the callback is replaced).
 Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
@@ -255,7 +297,7 @@ Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
   std::vector<gid_t> sigs;
   if (!IdList(info, info[0], &sigs)) return env.Undefined();
   if (info.Length() < 2 || !info[1].IsFunction()) {
-    Napi::TypeError::New(env, "onSignals must be a function").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "onEvents must be a function").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::vector<int> isigs(sigs.begin(), sigs.end());
@@ -360,9 +402,9 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   envpp.push_back(nullptr);
   char* listen_buf = nullptr;
   if (listen_idx >= 0 && static_cast<size_t>(listen_idx) < envp.size()) {
-    // Room for "LISTEN_PID=" and any pid, written in place by the child.
-    envp[listen_idx].assign("LISTEN_PID=");
-    envp[listen_idx].resize(32, '\0');
+    // Room for the prefix and any pid, written in place by the child.
+    envp[listen_idx].assign(TSINIT_LISTEN_PID_PREFIX);
+    envp[listen_idx].resize(TSINIT_LISTEN_PID_BUF, '\0');
     listen_buf = &envp[listen_idx][0];
     envpp[listen_idx] = listen_buf;
   }
@@ -590,7 +632,61 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo& info) {
   return N(info, pidfd_signal(fd, sig));
 }
 
+// The facts TypeScript shares with this side (constants.h, spawn.h, wait.h).
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("NSIG", N2(env, TSINIT_NSIG));
+  c.Set("REAP_BATCH", N2(env, TSINIT_REAP_BATCH));
+  c.Set("MAX_FD_MAP", N2(env, TSINIT_MAX_FD_MAP));
+  c.Set("WNOHANG", N2(env, WNOHANG));
+  c.Set("LISTEN_PID_PREFIX", Napi::String::New(env, TSINIT_LISTEN_PID_PREFIX));
+  c.Set("SIGRTMIN", N2(env, sys_sigrtmin()));
+  c.Set("SIGRTMAX", N2(env, sys_sigrtmax()));
+  Napi::Object steps = Napi::Object::New(env);
+#define SPAWN_STEP_NAME(name, value, text) steps.Set(static_cast<uint32_t>(value), Napi::String::New(env, text));
+  SPAWN_STEPS(SPAWN_STEP_NAME)
+#undef SPAWN_STEP_NAME
+  c.Set("spawnSteps", steps);
+  Napi::Object ev = Napi::Object::New(env);
+  ev.Set("SIGNAL", N2(env, EV_SIGNAL));
+  ev.Set("EXIT", N2(env, EV_EXIT));
+  ev.Set("EMPTY", N2(env, EV_EMPTY));
+  ev.Set("LOST", N2(env, EV_LOST));
+  ev.Set("LOST_FORWARDED", N2(env, EV_LOST_FORWARDED));
+  c.Set("EVENT", ev);
+  c.Freeze();
+  return c;
+}
+
+// --- pipes for the log relay (native/pipe.c) --------------------------------
+
+// [read end, write end], both close-on-exec, or -errno.
+Napi::Value Pipe2(const Napi::CallbackInfo& info) {
+  int fds[2];
+  int r = pipe_pipe2(fds);
+  return r < 0 ? N(info, r) : Numbers(info, fds, 2);
+}
+
+// writeNowait(fd, buffer, offset, length): bytes written or -errno.
+Napi::Value WriteNowait(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd");
+  CHECK_ENV(info);
+  if (info.Length() < 4 || !info[1].IsBuffer()) {
+    Napi::TypeError::New(info.Env(), "buffer must be a Buffer").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
+  int off = Int(info, 2, "offset"), len = Int(info, 3, "length");
+  CHECK_ENV(info);
+  if (off < 0 || len < 0 || static_cast<size_t>(off) + static_cast<size_t>(len) > b.Length()) {
+    Napi::RangeError::New(info.Env(), "offset and length must lie within the buffer").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  return N(info, pipe_write_nowait(fd, b.Data() + off, static_cast<size_t>(len)));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("constants", Constants(env));
   exports.Set("prctlSetChildSubreaper", Napi::Function::New(env, PrctlSetChildSubreaper));
   exports.Set("prctlGetChildSubreaper", Napi::Function::New(env, PrctlGetChildSubreaper));
   exports.Set("setsid", Napi::Function::New(env, Setsid));
@@ -606,7 +702,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tcgetsid", Napi::Function::New(env, Tcgetsid));
   exports.Set("tiocnotty", Napi::Function::New(env, Tiocnotty));
   exports.Set("waitpid", Napi::Function::New(env, Waitpid));
-  exports.Set("waitpidDrain", Napi::Function::New(env, WaitpidDrain));
+  exports.Set("reapDrain", Napi::Function::New(env, ReapDrain));
+  exports.Set("reapWatch", Napi::Function::New(env, ReapWatch));
+  exports.Set("reapUnwatch", Napi::Function::New(env, ReapUnwatch));
+  exports.Set("reapReportAll", Napi::Function::New(env, ReapReportAll));
   exports.Set("sigrtRange", Napi::Function::New(env, SigRange));
   exports.Set("signalsStart", Napi::Function::New(env, SignalsStart));
   exports.Set("signalsIgnore", Napi::Function::New(env, SignalsIgnore));
@@ -641,48 +740,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pidfdPin", Napi::Function::New(env, PidfdPin));
   exports.Set("pidfdSendSignal", Napi::Function::New(env, PidfdSendSignal));
   exports.Set("PIDFD_PIN_PROC_DIR", Napi::Number::New(env, PIDFD_PIN_PROC_DIR));
-  return exports;
-}
-
-}  // namespace
-
-// --- pipes for the log relay (native/pipe.c) --------------------------------
-// A block of its own, so the log relay's exports merge apart from the rest:
-// the module's entry point is Init plus these.
-
-extern "C" {
-#include "pipe.h"
-}
-
-namespace {
-
-// [read end, write end], both close-on-exec, or -errno.
-Napi::Value Pipe2(const Napi::CallbackInfo& info) {
-  int fds[2];
-  int r = pipe_pipe2(fds);
-  return r < 0 ? N(info, r) : Numbers(info, fds, 2);
-}
-
-// writeNowait(fd, buffer, offset, length): bytes written or -errno.
-Napi::Value WriteNowait(const Napi::CallbackInfo& info) {
-  int fd = Int(info, 0, "fd");
-  CHECK_ENV(info);
-  if (info.Length() < 4 || !info[1].IsBuffer()) {
-    Napi::TypeError::New(info.Env(), "buffer must be a Buffer").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  Napi::Buffer<char> b = info[1].As<Napi::Buffer<char>>();
-  int off = Int(info, 2, "offset"), len = Int(info, 3, "length");
-  CHECK_ENV(info);
-  if (off < 0 || len < 0 || static_cast<size_t>(off) + static_cast<size_t>(len) > b.Length()) {
-    Napi::RangeError::New(info.Env(), "offset and length must lie within the buffer").ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-  return N(info, pipe_write_nowait(fd, b.Data() + off, static_cast<size_t>(len)));
-}
-
-Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
-  Init(env, exports);
+  // pipes for the log relay
   exports.Set("pipe2", Napi::Function::New(env, Pipe2));
   exports.Set("writeNowait", Napi::Function::New(env, WriteNowait));
   return exports;
@@ -690,4 +748,4 @@ Napi::Object InitAll(Napi::Env env, Napi::Object exports) {
 
 }  // namespace
 
-NODE_API_MODULE(tsinit, InitAll)
+NODE_API_MODULE(tsinit, Init)

@@ -1,7 +1,12 @@
-/* Catching signals into a self-pipe, so the event loop learns of them in
- * order and nothing runs in signal context but a write(2). No Node headers. */
+/* Catching signals, and forwarding them from the handler itself while a
+ * command runs (kill is async-signal-safe); what JavaScript must still see
+ * goes into a self-pipe, in order of arrival. No Node headers. */
 #ifndef TSINIT_SIGCATCH_H
 #define TSINIT_SIGCATCH_H
+
+#include <sys/types.h>
+
+#include "constants.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -15,13 +20,50 @@ int sigcatch_install(const int *sigs, int n);
 /* Sets each signal in sigs to SIG_IGN (no longer caught). Returns 0 or -errno. */
 int sigcatch_ignore(const int *sigs, int n);
 
-/* Reads what has arrived into out (one signal number per byte, in order of
- * arrival). Returns the count (0 when nothing is pending) or -errno. */
-int sigcatch_read(unsigned char *out, int max);
+/* The forwarding table: while one is set, the handler sends each signal s as
+ * to[s] (0: not sent) to target (a pid, or -pgid), and records it in the pipe
+ * only if notify[s] (or if the kill failed with anything but ESRCH). pid is
+ * the process the route is pinned to: the reaper clears the route before it
+ * reaps pid (reap.c), so no handler can signal a reused pid or group. */
+struct sigcatch_route {
+  pid_t pid;
+  pid_t target;
+  int to[TSINIT_NSIG];
+  unsigned char notify[TSINIT_NSIG];
+};
+
+/* Publishes a copy of *r (NULL: no route; every signal is recorded). On
+ * return no handler on any thread still uses the previous table. */
+void sigcatch_route_set(const struct sigcatch_route *r);
+
+/* The reaper is about to drain: SIGCHLDs so far are seen. Until the next, the
+ * handler forwards without first checking that the routed pid still runs. */
+void sigcatch_child_event_seen(void);
+
+/* The pid the current route is pinned to, or 0 when there is none. */
+pid_t sigcatch_routed_pid(void);
+
+/* One signal as recorded: status -1 when the handler did not forward it
+ * (JavaScript decides), else the errno of its kill() (0: sent). */
+struct sigcatch_record {
+  int sig;
+  int status;
+};
+
+/* Reads what has arrived into out, in order of arrival. Returns the count
+ * (0 when nothing is pending) or -errno. */
+int sigcatch_read(struct sigcatch_record *out, int max);
 
 /* Signals that arrived while the pipe was full, counted per signal number and
- * cleared by this call (out needs 65 slots). Returns how many were lost. */
-int sigcatch_take_overflow(unsigned *out);
+ * cleared by this call (each array needs TSINIT_NSIG slots): lost[] those not
+ * forwarded, lost_forwarded[] those the handler did forward. Returns the total. */
+int sigcatch_take_overflow(unsigned *lost, unsigned *lost_forwarded);
+
+/* Tells the handler that n records it did not forward (status -1, SIGCHLD
+ * aside), read or lost, have been acted on. Until every such record is, the
+ * handler does not forward on its own either, but queues behind them: so
+ * signals keep their order of arrival across a change of route. */
+void sigcatch_done(int n);
 
 #ifdef __cplusplus
 }

@@ -104,8 +104,8 @@ static void child(const struct spawn_options *opt, int errfd) {
   int top = 2;
   for (int i = 0; i < opt->nmap; i++)
     if (opt->map[i].target > top) top = opt->map[i].target;
-  int moved[64];
-  if (opt->nmap > 64) {
+  int moved[TSINIT_MAX_FD_MAP];
+  if (opt->nmap > TSINIT_MAX_FD_MAP) {
     errno = E2BIG;
     child_fail(errfd, STEP_FDS);
   }
@@ -125,7 +125,7 @@ static void child(const struct spawn_options *opt, int errfd) {
 
   /* 5. systemd's LISTEN_PID must name the process that receives the sockets:
    * only the child knows its pid, and it may not allocate. */
-  if (opt->listen_pid_env != NULL) write_pid(opt->listen_pid_env + 11, getpid());
+  if (opt->listen_pid_env != NULL) write_pid(opt->listen_pid_env + TSINIT_LISTEN_PID_OFFSET, getpid());
 
   /* 6. Unblock everything last, so no signal is handled half-way through. */
   sigset_t none;

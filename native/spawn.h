@@ -5,27 +5,34 @@
 
 #include <sys/types.h>
 
+#include "constants.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/* The steps of the child's start-up, each with the name TypeScript reports
+ * when it fails (binding.cc exports the names: the one table of them). */
+#define SPAWN_STEPS(X)           \
+  X(STEP_NONE, 0, "none")        \
+  X(STEP_SIGNALS, 1, "sigaction") \
+  X(STEP_SETSID, 2, "setsid")    \
+  X(STEP_SETPGID, 3, "setpgid")  \
+  X(STEP_SETGROUPS, 4, "setgroups") \
+  X(STEP_SETRESGID, 5, "setresgid") \
+  X(STEP_SETRESUID, 6, "setresuid") \
+  X(STEP_CHDIR, 7, "chdir")      \
+  X(STEP_FDS, 8, "dup2")         \
+  X(STEP_LISTEN_PID, 9, "LISTEN_PID") \
+  X(STEP_EXECVE, 10, "execve")   \
+  X(STEP_FORK, 11, "fork")       \
+  X(STEP_PIPE, 12, "pipe2")      \
+  X(STEP_TTY, 13, "terminal")
+
 /* The step of the child's start-up that failed, reported with errno. */
-enum spawn_step {
-  STEP_NONE = 0,
-  STEP_SIGNALS = 1,
-  STEP_SETSID = 2,
-  STEP_SETPGID = 3,
-  STEP_SETGROUPS = 4,
-  STEP_SETRESGID = 5,
-  STEP_SETRESUID = 6,
-  STEP_CHDIR = 7,
-  STEP_FDS = 8,
-  STEP_LISTEN_PID = 9,
-  STEP_EXECVE = 10,
-  STEP_FORK = 11,
-  STEP_PIPE = 12,
-  STEP_TTY = 13
-};
+#define SPAWN_STEP_ENUM(name, value, text) name = value,
+enum spawn_step { SPAWN_STEPS(SPAWN_STEP_ENUM) };
+#undef SPAWN_STEP_ENUM
 
 /* What the child does with the terminal on tty_fd. */
 enum spawn_tty {
@@ -59,13 +66,14 @@ struct spawn_options {
   const gid_t *groups;
   int umask;                /* -1: leave as inherited */
   const char *cwd;          /* NULL: leave as inherited */
-  int nmap;                 /* descriptors to place at given numbers */
+  int nmap;                 /* descriptors to place at given numbers, <= TSINIT_MAX_FD_MAP */
   const struct spawn_fd_map *map;
   int nkeep;                /* further descriptors that pass through unchanged */
   const int *keep;
-  /* If set, a buffer of at least 32 bytes holding "LISTEN_PID=" plus room: the
-   * child writes its own pid into it after the '=' before execve. The buffer
-   * must also be one of the strings in envp. */
+  /* If set, a buffer of TSINIT_LISTEN_PID_BUF bytes holding
+   * TSINIT_LISTEN_PID_PREFIX plus room: the child writes its own pid into it
+   * after the '=' before execve. The buffer must also be one of the strings
+   * in envp. */
   char *listen_pid_env;
 };
 

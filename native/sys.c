@@ -85,25 +85,5 @@ int sys_waitpid(pid_t pid, int *status, int flags) {
   return r < 0 ? -errno : (int)r;
 }
 
-int sys_waitpid_drain(int *out, int max_pairs, int *more) {
-  int n = 0;
-  *more = 0;
-  while (n < max_pairs) {
-    int status = 0;
-    pid_t r = waitpid(-1, &status, WNOHANG);
-    if (r == 0) return n;
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      if (errno == ECHILD) return n;
-      return n > 0 ? n : -errno;
-    }
-    out[2 * n] = (int)r;
-    out[2 * n + 1] = status;
-    n++;
-  }
-  *more = 1;
-  return n;
-}
-
 int sys_sigrtmin(void) { return SIGRTMIN; }
 int sys_sigrtmax(void) { return SIGRTMAX; }

@@ -29,14 +29,9 @@ int sys_tcgetsid(int fd);
 /* Gives up the controlling terminal (ioctl TIOCNOTTY). */
 int sys_tiocnotty(int fd);
 
-/* Drain waitpid(-1, WNOHANG) into out (pairs of pid, raw status) until it
- * returns 0 or ECHILD, or out is full. Returns the number of pairs stored, or
- * -errno for an error other than ECHILD. *more is set when out filled up. */
-int sys_waitpid_drain(int *out, int max_pairs, int *more);
-
-/* One waitpid(pid, &status, flags). Returns pid (status stored), 0, or -errno. */
+/* One waitpid(pid, &status, flags). Returns pid (status stored), 0, or -errno.
+ * Draining waitpid(-1) is reap.c's job alone. */
 int sys_waitpid(pid_t pid, int *status, int flags);
-
 
 int sys_sigrtmin(void);
 int sys_sigrtmax(void);

@@ -2,15 +2,14 @@
 // Entry: side effects only. Signal handlers go in first, before anything else
 // loads, so the window in which a signal meets Node's defaults is as short as
 // Node allows; runMain does the rest and its status becomes tsinit's.
-import { native } from './native';
-import { catchableSignals, setRealtimeRange } from './core/signals';
+import { native, type EventHandler } from './native';
+import { catchableSignals, catchForTerminal } from './core/signals';
 
-setRealtimeRange(native.sigrtRange());
 // Signals that arrive before the command exists wait in the addon's pipe and
 // are handled, in order, right after the spawn (the spawn is synchronous, so
 // the event loop cannot read them earlier).
-let handler: (sigs: Uint8Array, lost?: number[]) => void = () => {};
-const installed = native.signalsStart(catchableSignals(), (sigs, lost) => handler(sigs, lost));
+let handler: EventHandler = () => {};
+const installed = native.signalsStart(catchForTerminal(catchableSignals()), (events) => handler(events));
 
 // Everything else loads after the handlers are in place.
 import * as fs from 'node:fs';

@@ -29,8 +29,43 @@ export interface NativeSpawnOptions {
 
 export type NativeSpawnResult = { pid: number } | { errno: number; step: number };
 
+/** The facts both sides of the boundary need, defined once in native/constants.h and spawn.h. */
+export interface NativeConstants {
+  /** Slots of a per-signal table (signals 1..64; 0 unused). */
+  readonly NSIG: number;
+  /** Exits one reapDrain() or one callback reports at most. */
+  readonly REAP_BATCH: number;
+  /** Descriptors the spawn can place at given numbers (`map`). */
+  readonly MAX_FD_MAP: number;
+  readonly WNOHANG: number;
+  /** The environment entry the child completes with its own pid (`listenPidIndex`). */
+  readonly LISTEN_PID_PREFIX: string;
+  /** glibc's (or musl's) SIGRTMIN and SIGRTMAX; the C library keeps the ones below for itself. */
+  readonly SIGRTMIN: number;
+  readonly SIGRTMAX: number;
+  /** The spawn's step numbers (NativeSpawnResult.step), named. */
+  readonly spawnSteps: Readonly<Record<number, string>>;
+  /** Kinds of the (kind, a, b) triples the signal callback and reapDrain() report. */
+  readonly EVENT: {
+    /** a = signal; b = -1 if the handler did not forward it (JavaScript decides), else the errno of its kill (0: sent). */
+    readonly SIGNAL: number;
+    /** a = pid, b = raw wait status: a watched pid was reaped (any pid, with reapReportAll or reapDrain(true)). */
+    readonly EXIT: number;
+    /** waitpid said ECHILD: no children left at all. */
+    readonly EMPTY: number;
+    /** a = signal, b = how many found the signal pipe full, not forwarded by the handler. */
+    readonly LOST: number;
+    /** The same for signals the handler did forward: only their notice was lost. */
+    readonly LOST_FORWARDED: number;
+  };
+}
+
+/** Events in order, as flat (kind, a, b) triples (NativeConstants.EVENT). */
+export type EventHandler = (events: Int32Array) => void;
+
 /** Every function returns a number >= 0, or -errno. */
 export interface Binding {
+  readonly constants: NativeConstants;
   prctlSetChildSubreaper(on: number): number;
   prctlGetChildSubreaper(): number;
   setsid(): number;
@@ -50,15 +85,27 @@ export interface Binding {
   tiocnotty(fd: number): number;
   /** [pid or -errno, raw status] */
   waitpid(pid: number, flags: number): [number, number];
-  /** (pid, raw status) pairs from waitpid(-1, WNOHANG) until it returns 0 or ECHILD, at most 4096 pairs; or -errno. */
-  waitpidDrain(): Int32Array | number;
+  /** The one drain of waitpid(-1, WNOHANG): reaps every exited child now. Events: EXIT for each watched
+   * pid (every pid if `all` or reapReportAll), then EMPTY if no child is left; at most REAP_BATCH exits
+   * per call (call again while a full batch came back); or -errno. */
+  reapDrain(all?: boolean): Int32Array | number;
+  /** Reports this pid's exit (once, then forgets it): 0, -EEXIST, or -ENOSPC past 1024 pids. */
+  reapWatch(pid: number): number;
+  /** 0, or -ENOENT if the pid was not watched. */
+  reapUnwatch(pid: number): number;
+  /** Whether every reaped pid is reported, watched or not (-vv). */
+  reapReportAll(on: boolean): number;
   /** [SIGRTMIN, SIGRTMAX] as glibc defines them (glibc keeps 32 and 33 for itself). */
   sigrtRange(): [number, number];
-  /** Catches each signal into a self-pipe watched by the event loop; onSignals gets them in order of
-   * arrival, and `lost` (per-signal counts) only when some found the pipe full. */
-  signalsStart(signals: number[], onSignals: (signals: Uint8Array, lost?: number[]) => void): number;
-  /** Native forwarding: each signal s read from the pipe is sent as to[s] (0: not sent) to target
-   * (pid, or -pgid), and reaches onSignals only if notify[s]. signalsRoute(0) turns it off. */
+  /** Catches each signal. The handler forwards by itself where signalsRoute says; what JavaScript must
+   * see is recorded in a self-pipe which the event loop reads: on SIGCHLD the addon reaps (reapDrain)
+   * without calling JavaScript, and onEvents is called only when there is an event (SIGNAL, EXIT of a
+   * watched pid, EMPTY, LOST...), in order of arrival. Calling it again adds signals and replaces onEvents. */
+  signalsStart(signals: number[], onEvents: EventHandler): number;
+  /** Forwarding in the signal handler: each signal s is sent as to[s] (0: not sent) to target (pid, or
+   * -pgid) the moment it arrives, and recorded for onEvents only if notify[s] (or if the kill failed).
+   * The route is pinned to the pid |target|: the reaper clears it before reaping that pid. signalsRoute(0)
+   * clears it: every signal is recorded, unforwarded. */
   signalsRoute(target: number, to?: number[], notify?: number[]): number;
   /** SIG_IGN for each: tsinit stops catching (and forwarding) them. */
   signalsIgnore(signals: number[]): number;
@@ -152,7 +199,7 @@ function loadDirect(root: string): Binding | null {
       const b = require(file) as Binding;
       // A file being replaced (a rebuild) can load as something else: only a
       // complete addon counts, else node-gyp-build decides below.
-      if (typeof b?.spawn === 'function' && typeof b.signalsStart === 'function') return b;
+      if (typeof b?.spawn === 'function' && typeof b.reapDrain === 'function' && typeof b.constants === 'object') return b;
     } catch {
       // Missing, or not loadable here (musl, old glibc): node-gyp-build decides below.
     }
@@ -184,3 +231,5 @@ function load(): Binding {
 }
 
 export const native: Binding = load();
+/** The shared constants: import them from here, never write the numbers again. */
+export const constants: NativeConstants = native.constants;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { HELP, USAGE, parseArgs } from './args';
 import { privilegedOptionGiven, supervisorSettings, type Options } from './options';
 import { createLogger, type Logger } from '../core/log';
-import { native } from '../native';
+import { native, type EventHandler } from '../native';
 import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
 import { spawnCommand, type SpawnError } from '../core/spawn';
@@ -26,8 +26,8 @@ export interface MainDeps {
   env: Buffer[];
   /** Descriptors inherited from tsinit's parent, from 3 up. */
   inherited: number[];
-  /** Routes the signals the addon catches to the supervisor. */
-  setSignalHandler(handler: (sigs: Uint8Array, lost?: number[]) => void): void;
+  /** Routes the addon's events (signals, watched exits) to the supervisor. */
+  setSignalHandler(handler: EventHandler): void;
   log?: Logger;
   /** tsinit's parent as first seen (default: process.ppid when runMain starts),
    * to tell after --pdeathsig is set whether that parent has already died. */
@@ -167,9 +167,9 @@ export function runMain(deps: MainDeps): Promise<number> {
     });
     // At -v, name any process that leaves its zombie children unreaped.
     if (log.enabled('info')) sup.watchNegligentParents(NEGLIGENCE_FIRST_MS, NEGLIGENCE_EVERY_MS);
-    deps.setSignalHandler((sigs, lost) => {
+    deps.setSignalHandler((events) => {
       try {
-        sup.onSignals(sigs, lost);
+        sup.onEvents(events);
       } catch (err) {
         log.warning(`internal error, carrying on: ${(err as Error).stack ?? String(err)}`);
       }

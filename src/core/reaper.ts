@@ -1,6 +1,9 @@
-// On SIGCHLD: drain waitpid(-1, WNOHANG) in one native call per batch and
-// report each exit. tsinit is the only caller of waitpid(-1) in its process.
-import { native } from '../native';
+// Exit statuses decoded, and reaping on demand. On SIGCHLD the addon drains
+// waitpid(-1, WNOHANG) itself (native/reap.c, the one caller of waitpid(-1))
+// and reports only the exits of watched pids, and when no child is left.
+import { native, constants } from '../native';
+
+const EV = constants.EVENT;
 
 export interface Exit {
   pid: number;
@@ -24,15 +27,30 @@ export function exitStatusOf(e: Exit): number {
   return e.code !== null ? e.code : (128 + (e.signal ?? 0)) & 0xff;
 }
 
-/** Reaps every exited child; calls onExit for each. Returns -errno on an unexpected error, else the count. */
-export function reapAll(onExit: (e: Exit) => void): number {
+/**
+ * Reaps every exited child now, through the addon's one drain of waitpid(-1)
+ * (the same one the signal callback runs on SIGCHLD); calls onExit for each
+ * and onEmpty when no child is left. Returns the count, or -errno.
+ */
+export function reapAll(onExit: (e: Exit) => void, onEmpty?: () => void): number {
   let count = 0;
   for (;;) {
-    const r = native.waitpidDrain();
+    const r = native.reapDrain(true);
     if (typeof r === 'number') return r;
-    for (let i = 0; i < r.length; i += 2) onExit(decodeStatus(r[i]!, r[i + 1]!));
-    count += r.length / 2;
+    let exits = 0;
+    for (let i = 0; i < r.length; i += 3) {
+      if (r[i] === EV.EXIT) {
+        onExit(decodeStatus(r[i + 1]!, r[i + 2]!));
+        exits++;
+      } else if (r[i] === EV.EMPTY) onEmpty?.();
+    }
+    count += exits;
     // A full batch means there may be more.
-    if (r.length < 2 * 4096) return count;
+    if (exits < constants.REAP_BATCH - 1) return count;
   }
+}
+
+/** Asks the addon to report this pid's exit as an EXIT event (the command, a service's main process). */
+export function watchExit(pid: number): number {
+  return native.reapWatch(pid);
 }

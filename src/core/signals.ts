@@ -1,5 +1,6 @@
 // Signal names ⇄ numbers, which signals tsinit catches, and which it never forwards.
 import * as os from 'node:os';
+import { native, constants } from '../native';
 
 const S = os.constants.signals;
 
@@ -9,11 +10,10 @@ const FAULTS: readonly number[] = [S.SIGSEGV, S.SIGBUS, S.SIGFPE, S.SIGILL, S.SI
 /** Caught but never forwarded: SIGCHLD drives reaping; faults are never caught at all. */
 export const NEVER_FORWARDED: readonly number[] = [S.SIGCHLD, S.SIGKILL, S.SIGSTOP, ...FAULTS];
 
-let rtRange: [number, number] = [34, 64];
-
-/** Records glibc's SIGRTMIN..SIGRTMAX as the addon reports them. */
-export function setRealtimeRange(range: [number, number]): void {
-  rtRange = range;
+/** SIGRTMIN..SIGRTMAX as the C library defines them (glibc: 34..64, musl: 35..64),
+ * from the addon: right for every caller, whoever asks first. */
+function rtRange(): readonly [number, number] {
+  return [constants.SIGRTMIN, constants.SIGRTMAX];
 }
 
 /** Every signal tsinit installs its handler for: 1..31 but KILL, STOP and the
@@ -24,8 +24,23 @@ export function catchableSignals(): number[] {
     if (sig === S.SIGKILL || sig === S.SIGSTOP || FAULTS.includes(sig)) continue;
     out.push(sig);
   }
-  for (let sig = rtRange[0]; sig <= rtRange[1]; sig++) out.push(sig);
+  const [min, max] = rtRange();
+  for (let sig = min; sig <= max; sig++) out.push(sig);
   return out;
+}
+
+/**
+ * With a terminal on any of fds 0-2, tsinit ignores SIGTTIN and SIGTTOU (as
+ * tini does), so they are neither caught nor forwarded: a log line written
+ * from a background job of a `stty tostop` terminal would otherwise raise
+ * SIGTTOU, the handler would return, and SA_RESTART would retry the write
+ * forever (man 3 termios, TOSTOP). Returns the signals tsinit catches. Run
+ * first thing, before anything can be written.
+ */
+export function catchForTerminal(signals: readonly number[]): number[] {
+  if (![0, 1, 2].some((fd) => native.isatty(fd) === 1)) return [...signals];
+  native.signalsIgnore([S.SIGTTIN, S.SIGTTOU]);
+  return signals.filter((sig) => sig !== S.SIGTTIN && sig !== S.SIGTTOU);
 }
 
 export function isForwarded(sig: number): boolean {
@@ -40,26 +55,28 @@ for (const [name, num] of Object.entries(S)) {
 
 /** SIGTERM, or SIGRTMIN+3 for a real-time signal. */
 export function signalName(sig: number): string {
+  const [min, max] = rtRange();
   const name = NAMES.get(sig);
-  if (name !== undefined && sig < rtRange[0]) return name;
-  if (sig >= rtRange[0] && sig <= rtRange[1]) return sig === rtRange[0] ? 'SIGRTMIN' : `SIGRTMIN+${sig - rtRange[0]}`;
+  if (name !== undefined && sig < min) return name;
+  if (sig >= min && sig <= max) return sig === min ? 'SIGRTMIN' : `SIGRTMIN+${sig - min}`;
   return `signal ${sig}`;
 }
 
 /** Parses TERM, SIGTERM, 15, RTMIN+3 or SIGRTMAX-1; null when it names no signal. */
 export function parseSignal(text: string): number | null {
+  const [min, max] = rtRange();
   if (/^[0-9]+$/.test(text)) {
     const n = Number(text);
-    return n >= 1 && n <= rtRange[1] ? n : null;
+    return n >= 1 && n <= max ? n : null;
   }
   const up = text.toUpperCase();
   const name = up.startsWith('SIG') ? up : `SIG${up}`;
   const rt = /^SIGRT(MIN|MAX)(?:([+-])([0-9]+))?$/.exec(name);
   if (rt) {
-    const base = rt[1] === 'MIN' ? rtRange[0] : rtRange[1];
+    const base = rt[1] === 'MIN' ? min : max;
     const off = rt[3] === undefined ? 0 : Number(rt[3]) * (rt[2] === '-' ? -1 : 1);
     const n = base + off;
-    return n >= rtRange[0] && n <= rtRange[1] ? n : null;
+    return n >= min && n <= max ? n : null;
   }
   const n = (S as Record<string, number | undefined>)[name];
   return n === undefined ? null : n;
@@ -67,5 +84,6 @@ export function parseSignal(text: string): number | null {
 
 /** Valid names, for an error message that lists them. */
 export function signalNames(): string[] {
-  return [...new Set(NAMES.values())].filter((n) => (S as Record<string, number>)[n]! < rtRange[0]).concat('SIGRTMIN+N', 'SIGRTMAX-N');
+  const [min] = rtRange();
+  return [...new Set(NAMES.values())].filter((n) => (S as Record<string, number>)[n]! < min).concat('SIGRTMIN+N', 'SIGRTMAX-N');
 }

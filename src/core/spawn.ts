@@ -2,26 +2,13 @@
 // Everything the child needs is computed here, before fork: the child side in
 // native/spawn.c may not allocate.
 import * as fs from 'node:fs';
-import { native, type NativeSpawnOptions } from '../native';
+import * as os from 'node:os';
+import { native, constants, type NativeSpawnOptions } from '../native';
 import { errnoCode, errnoMessage, sysError, type SysError } from './errno';
 import { envGet } from './proc';
 
-/** The native spawn's step numbers (native/spawn.h), named. */
-export const SPAWN_STEPS: Readonly<Record<number, string>> = {
-  1: 'sigaction',
-  2: 'setsid',
-  3: 'setpgid',
-  4: 'setgroups',
-  5: 'setresgid',
-  6: 'setresuid',
-  7: 'chdir',
-  8: 'dup2',
-  9: 'LISTEN_PID',
-  10: 'execve',
-  11: 'fork',
-  12: 'pipe2',
-  13: 'terminal',
-};
+/** The native spawn's step numbers, named (one table: SPAWN_STEPS in native/spawn.h). */
+export const SPAWN_STEPS: Readonly<Record<number, string>> = constants.spawnSteps;
 
 export const SESSION = { none: 0, setsid: 1, setpgid: 2 } as const;
 export const TTY = { none: 0, acquire: 1, foreground: 2 } as const;
@@ -29,8 +16,8 @@ export const TTY = { none: 0, acquire: 1, foreground: 2 } as const;
 /** glibc's execvp searches this when PATH is unset; so do Docker's images. */
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const X_OK = fs.constants.X_OK;
-const ENOENT = -2;
-const EACCES = -13;
+const ENOENT = -os.constants.errno.ENOENT;
+const EACCES = -os.constants.errno.EACCES;
 
 export interface SpawnError extends SysError {
   path: string;

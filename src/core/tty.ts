@@ -1,11 +1,8 @@
 // What the command gets of the terminal on stdin, so `docker run -it IMAGE
 // tsinit -- bash` has working Ctrl-C, Ctrl-Z, fg/bg and job control.
-import * as os from 'node:os';
 import { native } from '../native';
 import { SESSION, TTY } from './spawn';
 import type { Logger } from './log';
-
-const S = os.constants.signals;
 
 export interface TerminalPlan {
   session: (typeof SESSION)[keyof typeof SESSION];
@@ -24,7 +21,7 @@ export interface TerminalPlan {
  *   session (tsinit started from an interactive shell): the command joins
  *   that session in a process group of its own and becomes the terminal's
  *   foreground group (tcsetpgrp), as tini does. tsinit, now in the background,
- *   ignores SIGTTIN and SIGTTOU (tini does too), so writing its log to the
+ *   ignores SIGTTIN and SIGTTOU (catchForTerminal in signals.ts), so writing its log to the
  *   terminal can never stop it.
  * - stdin is a terminal that is not tsinit's: left alone; the command gets a
  *   new session without a controlling terminal.
@@ -44,7 +41,6 @@ export function planTerminal(log: Logger): TerminalPlan {
     }
     log.warning(`cannot give up the controlling terminal (error ${-r}): the command shares tsinit's session`);
   }
-  native.signalsIgnore([S.SIGTTIN, S.SIGTTOU]);
   log.info('the command becomes the foreground process group of the shared terminal');
   return { session: SESSION.setpgid, tty: TTY.foreground };
 }

@@ -3,6 +3,7 @@
 // LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID = its own pid. Binding them is
 // sockets.ts's job.
 import * as net from 'node:net';
+import { constants } from '../native';
 import { envGet } from '../core/proc';
 import { resolveOwner, type UserDb } from './users';
 
@@ -10,7 +11,7 @@ export const SD_LISTEN_FDS_START = 3;
 /** What sd_listen_fds_with_names(3) reports for a descriptor without a name. */
 export const UNNAMED = 'unknown';
 /** The native spawn places at most 64 descriptors by number. */
-export const MAX_LISTEN = 64;
+export const MAX_LISTEN = constants.MAX_FD_MAP;
 /** systemd's default SocketMode=. */
 const DEFAULT_UNIX_MODE = 0o666;
 

@@ -1,23 +1,19 @@
 // The one command: joins forwarding, reaping and its stop once it runs, and
-// owns the exit-status policy. The stop sequence is stop.ts, the report of
-// parents that do not reap negligence.ts. This is past the point of no
-// return: the command is running, so failures here are warnings and tsinit
-// carries on (catatonit): if PID 1 died, the whole container would die with it.
-import * as os from 'node:os';
-import { native } from '../native';
-import { reapAll, exitStatusOf, decodeStatus, type Exit } from '../core/reaper';
+// owns the exit-status policy. Routing signals is forward.ts, the stop
+// sequence stop.ts, the report of parents that do not reap negligence.ts.
+// This is past the point of no return: the command is running, so failures
+// here are warnings and tsinit carries on (catatonit): if PID 1 died, the
+// whole container would die with it.
+import { native, constants } from '../native';
+import { exitStatusOf, decodeStatus, watchExit, type Exit } from '../core/reaper';
 import { isForwarded, signalName } from '../core/signals';
 import type { Logger } from '../core/log';
+import { Forwarder } from './forward';
 import { Stop, withCont, AFTER_KILL_MS } from './stop';
 import { groupTarget, descendantsTarget } from './targets';
 import { NegligenceReport } from './negligence';
 
-const S = os.constants.signals;
-const ECHILD = -10;
-const ESRCH = -3;
-const WNOHANG = 1;
-/** What, sent to the command, asks it to stop and so starts --kill-after. */
-const STOPS: readonly number[] = [S.SIGTERM, S.SIGINT];
+const EV = constants.EVENT;
 const AFTER_KILL_S = AFTER_KILL_MS / 1000;
 
 export interface SupervisorOptions {
@@ -49,18 +45,17 @@ export class Supervisor {
   private readonly o: SupervisorOptions;
   private phase: Phase = 'running';
   private status = 0;
+  private readonly fwd: Forwarder;
   /** The command's own stop: --kill-after, after a stop signal. */
   private readonly command: Stop;
   /** Its descendants' stop, once it is gone: --grace. */
   private readonly tree: Stop;
   private readonly negligence: NegligenceReport;
 
-  /** Whether the addon forwards on its own (see route()). */
-  private routed = false;
-
   constructor(opts: SupervisorOptions) {
     this.o = opts;
     const { child, isPid1, log } = opts;
+    this.fwd = new Forwarder(opts);
     this.command = new Stop({ target: groupTarget(child), log, option: '--kill-after' });
     this.tree = new Stop({
       target: descendantsTarget({ isPid1, group: child, log }),
@@ -72,71 +67,53 @@ export class Supervisor {
       },
     });
     this.negligence = new NegligenceReport(log);
-    this.route();
+    // The addon reports the command's exit; at -vv every reap, to be logged.
+    watchExit(child);
+    native.reapReportAll(log.enabled('debug'));
+    this.fwd.route();
   }
 
-  /**
-   * The hot path: while the command runs, the addon forwards each signal
-   * itself, as this table says, without a trip into JavaScript (about a
-   * quarter of the CPU per signal). Only SIGCHLD and what is forwarded as
-   * SIGTERM or SIGINT (which starts --kill-after) still come here. At -vv
-   * every signal comes here, to be logged.
-   */
-  private route(): void {
-    const { child, singleChild, rewrite, log } = this.o;
-    if (log.enabled('debug')) return;
-    const to = new Array<number>(65).fill(0);
-    const notify = new Array<number>(65).fill(0);
-    for (let sig = 1; sig < 65; sig++) if (isForwarded(sig)) to[sig] = rewrite.get(sig) ?? sig;
-    for (let sig = 1; sig < 65; sig++) if (sig === S.SIGCHLD || this.asksToStop(sig)) notify[sig] = 1;
-    this.routed = native.signalsRoute(singleChild ? child : -child, to, notify) === 0;
-  }
-
-  private unroute(): void {
-    if (!this.routed) return;
-    native.signalsRoute(0);
-    this.routed = false;
-  }
-
-  /** Signals in order of arrival, as the addon read them from its pipe, and
-   * per-signal counts of any that found the pipe full (never expected: it
-   * holds 64 KiB; but not silently lost either). */
-  onSignals(sigs: Uint8Array, lost?: readonly number[]): void {
-    for (const sig of sigs) {
+  /** Events in order, as the addon reports them (native.ts EventHandler). */
+  onEvents(ev: Int32Array): void {
+    for (let i = 0; i + 2 < ev.length; i += 3) {
       if (this.phase === 'done') return;
-      this.handle(sig);
+      const kind = ev[i]!;
+      const a = ev[i + 1]!;
+      const b = ev[i + 2]!;
+      if (kind === EV.SIGNAL) this.handle(a, b);
+      else if (kind === EV.EXIT) i = this.reaped(ev, i) - 3;
+      else if (kind === EV.EMPTY) this.treeEmpty();
+      else if (kind === EV.LOST || kind === EV.LOST_FORWARDED) this.lost(a, b, kind === EV.LOST_FORWARDED);
     }
-    lost?.forEach((count, sig) => {
-      if (count > 0 && this.phase !== 'done') {
-        this.o.log.warning(`${count} × ${signalName(sig)} arrived while tsinit was busy; handling it once`);
-        // These never passed through the addon's forwarding: forward here.
-        this.handle(sig, true);
-      }
-    });
   }
 
-  private handle(sig: number, overflowed = false): void {
-    if (sig === S.SIGCHLD) {
-      this.reap();
-      return;
-    }
+  /** Signals that found the addon's pipe full (never expected: it holds
+   * 32,768; but not silently lost either). Real-time signals queue, so each
+   * one is handled; a standard one is pending at most once, so once. */
+  private lost(sig: number, count: number, forwarded: boolean): void {
+    const rt = sig >= constants.SIGRTMIN && !forwarded;
+    this.o.log.warning(`${count} × ${signalName(sig)} arrived while tsinit was busy; ${rt ? 'forwarding each' : 'handling it once'}`);
+    // Forwarded ones were sent by the handler: only the notice was lost.
+    for (let n = 0; n < (rt ? count : 1) && this.phase !== 'done'; n++) this.handle(sig, forwarded ? 0 : -1);
+  }
+
+  /** One signal; errno -1 when the handler did not forward it, else its kill()'s errno. */
+  private handle(sig: number, errno: number): void {
     if (!isForwarded(sig)) return;
-    const out = this.o.rewrite.get(sig) ?? sig;
-    if (out === 0) {
+    const out = this.fwd.rewritten(sig);
+    if (errno >= 0) {
+      // Sent already, by the handler, while the command's pid was pinned:
+      // once, to the command's group, whatever happened since.
+      this.fwd.sent(out, sig, errno);
+    } else if (out === 0) {
       if (this.o.log.enabled('debug')) this.o.log.event('debug', 'signal-dropped', `dropped ${signalName(sig)} (--rewrite)`, { signal: sig });
     } else if (this.phase === 'running') {
-      // Already sent by the addon when routed (see route()).
-      if (!this.routed || overflowed) this.forward(out, sig);
+      this.fwd.forward(out, sig);
     } else {
       // The command is gone: what tsinit is told now goes to whatever is left.
       this.tree.signal(out);
     }
-    if (this.phase === 'running' && this.asksToStop(sig)) this.stopRequested(sig, out);
-  }
-
-  /** Whether sig, as forwarded (after --rewrite; 0 drops it), asks the command to stop. */
-  private asksToStop(sig: number): boolean {
-    return STOPS.includes(this.o.rewrite.get(sig) ?? sig);
+    if (this.phase === 'running' && this.fwd.asksToStop(sig)) this.stopRequested(sig, out);
   }
 
   /** The command was sent a stop signal: the orchestrator that asked owns its
@@ -155,33 +132,27 @@ export class Supervisor {
     this.command.start([], killAfterMs);
   }
 
-  /** Forwards to the command's process group (default) or to the command alone. */
-  private forward(sig: number, received: number): void {
-    const { child, singleChild, log } = this.o;
-    const target = singleChild ? child : -child;
-    const r = native.kill(target, sig);
-    // The hot path: nothing is formatted unless it will be written.
-    if (r === 0 && !log.enabled('debug')) return;
-    const to = singleChild ? `pid ${child}` : `process group ${child}`;
-    const rewritten = sig !== received ? ` (rewritten from ${signalName(received)})` : '';
-    if (r === 0) {
-      log.event('debug', 'signal-forwarded', `forwarded ${signalName(sig)} to ${to}${rewritten}`, { signal: sig, received, target });
-    } else if (r !== ESRCH) {
-      log.warning(`cannot forward ${signalName(sig)} to ${to}: error ${-r}`);
+  /** One drain's exits, from i on: each logged, the command's acted on last
+   * (as one SIGCHLD's worth). Returns the index after them. */
+  private reaped(ev: Int32Array, i: number): number {
+    let command: Exit | null = null;
+    let j = i;
+    for (; j + 2 < ev.length && ev[j] === EV.EXIT; j += 3) {
+      const e = decodeStatus(ev[j + 1]!, ev[j + 2]!);
+      if (e.pid === this.o.child && this.phase === 'running') command = e;
+      else this.logReaped(e);
     }
+    // The drain ends with EMPTY when it found no child left.
+    const empty = ev[j] === EV.EMPTY;
+    if (command !== null) this.commandExited(command, empty);
+    // While killing, each batch of exits is a cue to walk again for late forks.
+    else if (this.phase === 'draining' && !empty) this.tree.onChildExit();
+    return j;
   }
 
-  private reap(): void {
-    const { child, log } = this.o;
-    let command: Exit | null = null;
-    const r = reapAll((e) => {
-      if (e.pid === child && this.phase === 'running') command = e;
-      else this.logReaped(e);
-    });
-    if (r < 0) log.warning(`waitpid failed: error ${-r}`);
-    if (command !== null) this.commandExited(command);
-    // While killing, each exit is a cue to walk again for late forks.
-    else if (this.phase === 'draining' && !this.finishIfEmpty()) this.tree.onChildExit();
+  /** Done when tsinit has no children left at all (waitpid said ECHILD). */
+  private treeEmpty(): void {
+    if (this.phase === 'draining') this.finish();
   }
 
   private logReaped(e: Exit): void {
@@ -189,17 +160,24 @@ export class Supervisor {
     this.o.log.event('debug', 'reaped', `reaped pid ${e.pid} (${describe(e)})`, { reaped: e.pid, code: e.code, signal: e.signal });
   }
 
-  private commandExited(e: Exit): void {
+  private commandExited(e: Exit, empty: boolean): void {
     const { child, log, remapExit } = this.o;
     const raw = exitStatusOf(e);
     this.status = remapExit.get(raw) ?? raw;
-    // The command is gone: its group is no target any more.
-    this.unroute();
+    // The command is gone: its group is no target any more (the addon
+    // cleared the route before it reaped the command).
+    this.fwd.unroute();
     log.event('info', 'command-exited', `command (pid ${child}) ${describe(e)}`, { child, code: e.code, signal: e.signal, status: raw });
     if (this.status !== raw) log.event('info', 'exit-remapped', `status ${raw} remapped to ${this.status}`, { from: raw, to: this.status });
     this.command.done();
     this.phase = 'draining';
-    if (this.finishIfEmpty()) return;
+    if (empty) {
+      this.finish();
+      return;
+    }
+    // From now on every reap reaches JavaScript: each is a cue for the stop
+    // sequence to walk again (late forks), and the tree is short-lived.
+    native.reapReportAll(true);
     this.stopDescendants();
   }
 
@@ -219,20 +197,6 @@ export class Supervisor {
       remaining: n,
       graceMs,
     });
-  }
-
-  /** Done when tsinit has no children left at all (waitpid says ECHILD). */
-  private finishIfEmpty(): boolean {
-    for (;;) {
-      const [r, status] = native.waitpid(-1, WNOHANG);
-      if (r === ECHILD) {
-        this.finish();
-        return true;
-      }
-      if (r <= 0) return false;
-      // A zombie that appeared after the drain: reaped here, so say so.
-      this.logReaped(decodeStatus(r, status));
-    }
   }
 
   private finish(): void {

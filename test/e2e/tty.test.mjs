@@ -60,4 +60,24 @@ for (const mode of python && bash ? MODES : []) {
   });
 }
 
+// tsinit in a background job of a terminal with `stty tostop`: its log
+// writes raise SIGTTOU; with a handler and SA_RESTART that was a write retried
+// forever at full CPU. It must ignore SIGTTIN/SIGTTOU and finish (issue 12 §3).
+for (const mode of python && bash ? MODES : []) {
+  test(`${mode}: -v in a background job on a tostop terminal neither spins nor stops`, () => {
+    const tsinit = `"${NODE}" "${CLI}" -v -- sleep 1 </dev/null`;
+    const ns = mode === 'pid1' ? `unshare ${isRoot ? '' : '--user --map-root-user '}--pid --fork --mount-proc ` : '';
+    const script = `set -m; stty tostop; ${ns}${tsinit} & wait $!; echo "rc=$?"; stty -tostop`;
+    const r = spawnSync(python, [DRIVER, JSON.stringify([{ expect: 'rc=[0-9]+', timeout: 30 }]), '--', 'bash', '--norc', '--noprofile', '-c', script], {
+      env: { ...process.env, TERM: 'dumb' },
+      timeout: 60000,
+      encoding: 'utf8',
+    });
+    const transcript = `${r.stdout}\n${r.stderr}`;
+    assert.match(transcript, /rc=0/, transcript);
+    assert.match(transcript, /started command/, 'the log line was written');
+    assert.is(r.status, 0, transcript);
+  });
+}
+
 test.run();

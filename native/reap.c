@@ -1,0 +1,89 @@
+/* The one reaper of the process: on SIGCHLD the event loop's callback drains
+ * waitpid(-1, WNOHANG) here, as tini and catatonit do in their main loops, and
+ * JavaScript hears only of the exits it waits for, or that nothing is left.
+ * While a forwarding route is pinned to a pid, each exited child is first
+ * peeked at with waitid(WNOWAIT) and the route cleared before that pid is
+ * reaped: a handler can then never kill() a pid or group that was reused. */
+#define _GNU_SOURCE
+#include "reap.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "sigcatch.h"
+
+static pid_t watched[REAP_MAX_WATCHED];
+static int nwatched = 0;
+static int report_all = 0;
+
+static int find(pid_t pid) {
+  for (int i = 0; i < nwatched; i++)
+    if (watched[i] == pid) return i;
+  return -1;
+}
+
+int reap_watch(pid_t pid) {
+  if (find(pid) >= 0) return -EEXIST;
+  if (nwatched == REAP_MAX_WATCHED) return -ENOSPC;
+  watched[nwatched++] = pid;
+  return 0;
+}
+
+int reap_unwatch(pid_t pid) {
+  int i = find(pid);
+  if (i < 0) return -ENOENT;
+  watched[i] = watched[--nwatched];
+  return 0;
+}
+
+void reap_report_all(int on) { report_all = on != 0; }
+
+/* The next exited child, reaped; 0 when none has exited; -errno (ECHILD: no
+ * children at all). */
+static pid_t reap_one(int *status) {
+  pid_t routed = sigcatch_routed_pid();
+  if (routed <= 0) {
+    pid_t r = waitpid(-1, status, WNOHANG);
+    return r < 0 ? -errno : r;
+  }
+  /* Who is next, without reaping it (man 2 waitid: zero si_pid first). */
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) return -errno;
+  if (si.si_pid == 0) return 0;
+  if (si.si_pid == routed) sigcatch_route_set(NULL);
+  /* Only this process reaps, so the child peeked at is still there. */
+  pid_t r = waitpid(si.si_pid, status, WNOHANG);
+  return r < 0 ? -errno : r;
+}
+
+int reap_drain(int *out, int max, int all, int *more) {
+  int n = 0;
+  *more = 0;
+  sigcatch_child_event_seen();
+  for (;;) {
+    if (n >= max - 1) {
+      *more = 1;
+      return n;
+    }
+    int status = 0;
+    pid_t pid = reap_one(&status);
+    if (pid == 0) return n;
+    if (pid == -EINTR) continue;
+    if (pid == -ECHILD) {
+      out[3 * n] = EV_EMPTY;
+      out[3 * n + 1] = 0;
+      out[3 * n + 2] = 0;
+      return n + 1;
+    }
+    if (pid < 0) return n > 0 ? n : pid;
+    int was_watched = reap_unwatch(pid) == 0;
+    if (!was_watched && !all && !report_all) continue;
+    out[3 * n] = EV_EXIT;
+    out[3 * n + 1] = (int)pid;
+    out[3 * n + 2] = status;
+    n++;
+  }
+}

@@ -1,0 +1,35 @@
+/* The one reaper: drains waitpid(-1, WNOHANG), clears the forwarding route
+ * before its pid is reaped, and picks out the exits JavaScript waits for.
+ * No Node headers. */
+#ifndef TSINIT_REAP_H
+#define TSINIT_REAP_H
+
+#include <sys/types.h>
+
+#include "constants.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Pids whose exit is reported (then forgotten): the command, a service's main
+ * process. At most REAP_MAX_WATCHED. Returns 0, -EEXIST or -ENOSPC. */
+#define REAP_MAX_WATCHED 1024
+int reap_watch(pid_t pid);
+/* Returns 0, or -ENOENT if pid was not watched. */
+int reap_unwatch(pid_t pid);
+/* Whether every exit is reported, watched or not (-vv). */
+void reap_report_all(int on);
+
+/* Reaps every exited child. Writes (kind, a, b) triples to out (enum
+ * tsinit_event): EV_EXIT for each watched pid (each pid when all or
+ * reap_report_all), then EV_EMPTY if waitpid said ECHILD. Stops early, with
+ * *more set, once max - 1 triples are written (max >= 2). Returns the number
+ * of triples, or -errno for an error other than ECHILD (never expected). */
+int reap_drain(int *out, int max, int all, int *more);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
