@@ -84,7 +84,8 @@ static int by_number(const void *a, const void *b) {
  * marks 0..16 close-on-exec as it starts, so only this process can tell
  * (tsinit's own /proc scan has to guess below 17). Read from /proc/self/fd;
  * without /proc, probed with poll(2), which flags closed descriptors with
- * POLLNVAL, 1024 at a time up to RLIMIT_NOFILE. Ascending. NULL on ENOMEM. */
+ * POLLNVAL, 1024 at a time up to RLIMIT_NOFILE (at most 2^20, so that a huge
+ * limit cannot stall PID 1). Ascending. NULL on ENOMEM. */
 static char *inherited_fds(void) {
   struct record r = {malloc(64), 0, 64};
   if (r.s == NULL) return NULL;
@@ -113,7 +114,7 @@ static char *inherited_fds(void) {
     return r.s;
   }
   struct rlimit lim;
-  long max = getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < INT_MAX ? (long)lim.rlim_cur : 1L << 20;
+  long max = getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < (1UL << 20) ? (long)lim.rlim_cur : 1L << 20;
   struct pollfd p[1024];
   for (long base = 3; base < max; base += 1024) {
     int k = max - base < 1024 ? (int)(max - base) : 1024;
@@ -215,7 +216,10 @@ static int node_flags(const char *cli, const char *node, char **out, int max) {
 int main(int argc, char **argv) {
   /* First, before this process opens anything of its own. */
   char *fds = inherited_fds();
-  if (fds == NULL) return 125;
+  if (fds == NULL) {
+    fprintf(stderr, "tsinit: cannot record the inherited descriptors: %s\n", strerror(ENOMEM));
+    return 125;
+  }
   char cli[PATH_MAX], node[PATH_MAX];
   if (find_cli(cli, sizeof cli, argc > 0 ? argv[0] : NULL) < 0) {
     fprintf(stderr, "tsinit: cannot find dist/cli.js next to this executable\n");
