@@ -156,6 +156,24 @@ test('bad input to the launcher gives one line and 125: TSINIT_NODE too long or 
   one(launch(['--', 'true'], { env: { PATH: process.env.PATH, TSINIT_NODE: NODE, NODE_BIG: big.slice(9) } }), /^tsinit: NODE_BIG is too long to hide from tsinit's own node: 131071 bytes/);
 });
 
+test('an environment that fits the launcher but not node once renamed: one line and 125, not E2BIG', () => {
+  const env = { PATH: process.env.PATH, TSINIT_NODE: NODE };
+  for (let i = 0; i < 20; i++) env[`NODE_V${i}`] = 'x'.repeat(100000);
+  // The largest padding with which the kernel still starts the launcher itself.
+  const fits = (n) => launch(['--', 'true'], { env: { ...env, PAD: 'y'.repeat(n) } }).error?.code !== 'E2BIG';
+  let lo = 0;
+  let hi = 131000;
+  assert.ok(fits(lo), 'the test environment alone is too large');
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (fits(mid)) lo = mid;
+    else hi = mid - 1;
+  }
+  const r = launch(['--', 'true'], { env: { ...env, PAD: 'y'.repeat(lo) } });
+  assert.is(r.status, 125, `${r.status} ${r.stderr}`);
+  assert.match(r.stderr, /^tsinit: cannot run .*: the arguments and environment are too large \(with the TSINIT_ENV_ prefixes and the descriptor record tsinit adds\)\n$/);
+});
+
 // Linux 5.18 and later put an empty argv[0] in place of a missing one (the
 // pkexec fix), so there these two cannot fail even with the old launcher;
 // on older kernels the launcher sees argc == 0 and argv[0] == NULL.
