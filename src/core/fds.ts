@@ -5,7 +5,9 @@
 // Started through its launcher (native/launcher.c, the `tsinit` command),
 // tsinit is told exactly: the launcher lists every descriptor open without
 // FD_CLOEXEC before it execs node, in TSINIT_INHERITED_FDS. That is the
-// record; nothing below is guessed.
+// record; nothing below is guessed. (It holds as long as nothing between the
+// launcher and node closes descriptors: a TSINIT_NODE that is a wrapper must
+// exec node directly.)
 //
 // Started as `node dist/cli.js`, tsinit has to reconstruct it, and Node blurs
 // it: at start-up Node sets FD_CLOEXEC on 0..16 (seen with strace on Node 20,
