@@ -533,7 +533,7 @@ const med = (obj, c) => median(obj?.[c]);
 const w = raw.startup.wall_ns;
 const bareWall = median(w.bare);
 const overhead = per((c) => (med(w, c) == null || bareWall == null ? null : ms(med(w, c) - bareWall)));
-row('Start-up overhead (INIT /bin/true − /bin/true)', 'ms', 'lower', overhead, { kind: 'node', factor: 1.1, ref: overhead.node, what: "bare `node -e ''`" });
+row('Start-up overhead (INIT /bin/true − /bin/true)', 'ms', 'lower', overhead, { kind: 'node', factor: 1.05, ref: overhead.node, what: "bare `node -e ''`" });
 row("Launch → child's first instruction", 'ms', 'lower', per((c) => ms(med(raw.first.first_ns, c))), null);
 // 2. blind window
 row('Signal-blind window (exec → handlers in place)', 'ms', 'lower', per((c) => ms(med(raw.blind.window_ns, c))), {

@@ -11,12 +11,12 @@ import { catchableSignals, catchForTerminal } from './core/signals';
 let handler: EventHandler = () => {};
 const installed = native.signalsStart(catchForTerminal(catchableSignals()), (events) => handler(events));
 
-// Everything else loads after the handlers are in place.
+// Everything else loads after the handlers are in place, from one module
+// (the build bundles it into one file). The launcher's record of the
+// inherited descriptors is read first thing, before tsinit opens anything.
 import * as fs from 'node:fs';
-const { inheritedFds } = require('./core/fds') as typeof import('./core/fds');
+const { inheritedFds, rawArgs, rawEnv, runMain } = require('./boot') as typeof import('./boot');
 const inherited = inheritedFds();
-const { rawArgs, rawEnv } = require('./core/proc') as typeof import('./core/proc');
-const { runMain } = require('./cli/main') as typeof import('./cli/main');
 
 function exit(status: number): never {
   return native._exit(status);

@@ -31,12 +31,32 @@ export function rawArgs(): Buffer[] {
   return process.argv.slice(2).map((a) => Buffer.from(a));
 }
 
-/** What the tsinit executable (native/launcher.c) puts before each NODE_*
- * variable so that the node running tsinit does not act on it. */
-const HIDDEN = Buffer.from('TSINIT_ENV_NODE_');
+/** What the tsinit executable (native/launcher.c) puts before each variable
+ * it hides from the node running tsinit (NODE_*, OPENSSL_*, UV_*, ..., and
+ * any already named with this prefix), and the variable it adds last with the
+ * descriptors tsinit inherited (core/fds.ts). The same names are in launcher.c. */
+export const HIDE_PREFIX = 'TSINIT_ENV_';
+export const LAUNCHER_FDS = 'TSINIT_INHERITED_FDS';
+const HIDE = Buffer.from(HIDE_PREFIX);
+const MARK = Buffer.from(`${LAUNCHER_FDS}=`);
+
+function startsWith(e: Buffer, prefix: Buffer): boolean {
+  return e.length >= prefix.length && e.subarray(0, prefix.length).equals(prefix);
+}
+
+/** Undoes the launcher: drops its descriptor record and strips one prefix
+ * from every variable that has it, which gives back the environment the
+ * launcher was started with, byte for byte and in order. Without the record
+ * tsinit was not started through the launcher (`node dist/cli.js`), and the
+ * environment is already the original. */
+export function restoreEnv(env: readonly Buffer[]): Buffer[] {
+  const mark = env.findIndex((e) => startsWith(e, MARK));
+  if (mark < 0) return [...env];
+  return env.filter((_, i) => i !== mark).map((e) => (startsWith(e, HIDE) ? e.subarray(HIDE.length) : e));
+}
 
 /** The environment tsinit was started with, byte for byte, in order, with
- * the NODE_* variables the launcher hid from tsinit's own node restored. */
+ * what the launcher hid from tsinit's own node restored. */
 export function rawEnv(): Buffer[] {
   let env: Buffer[];
   try {
@@ -44,8 +64,7 @@ export function rawEnv(): Buffer[] {
   } catch {
     env = Object.entries(process.env).map(([k, v]) => Buffer.from(`${k}=${v ?? ''}`));
   }
-  const skip = HIDDEN.length - 'NODE_'.length;
-  return env.map((e) => (e.length > HIDDEN.length && e.subarray(0, HIDDEN.length).equals(HIDDEN) ? e.subarray(skip) : e));
+  return restoreEnv(env);
 }
 
 /** The value of NAME in a raw environment, or undefined. */

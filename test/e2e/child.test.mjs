@@ -8,8 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, CLI, NODE, isRoot } from '../helpers/tsinit.mjs';
-import { childrenOf, procStatus, procStat, fdsOf, leakedFds } from '../helpers/proc.mjs';
+import { MODES, startInit, runInit, fixture, CLI, NODE, LAUNCHER, isRoot } from '../helpers/tsinit.mjs';
+import { childrenOf, descendantsOf, procStatus, procStat, fdsOf, leakedFds } from '../helpers/proc.mjs';
 import { waitFor } from '../helpers/wait.mjs';
 
 const O_NONBLOCK = 0o4000;
@@ -76,6 +76,55 @@ for (const mode of MODES) {
       fs.closeSync(fd5);
       fs.closeSync(fd20);
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test(`${mode}: through the launcher, exactly the inherited descriptors reach the command: 3>&1 4>&1, a pipe pair, eventfd, timerfd, signalfd, pidfd`, async () => {
+    // fdsetup leaves them open (no close-on-exec) and execs the launcher, as a
+    // shell's `3>&1 4>&1` or make's jobserver would; Node marks 0..16
+    // close-on-exec as it starts, so only the launcher's record can tell.
+    const specs = ['dup=3:1', 'dup=4:1', 'pipe=5,6', 'eventfd=7', 'timerfd=8', 'signalfd=9', 'pidfd=12', 'eventfd=16', 'pipe=17,18'];
+    const argv = [fixture('fdsetup'), ...specs, '--', LAUNCHER, 'sleep', '30'];
+    const ns = isRoot ? ['--pid', '--fork', '--mount-proc'] : ['--user', '--map-root-user', '--pid', '--fork', '--mount-proc'];
+    const [cmd, ...args] = mode === 'pid1' ? ['unshare', ...ns, ...argv] : argv;
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env.PATH, TSINIT_NODE: NODE } });
+    const errs = [];
+    p.stderr.on('data', (d) => errs.push(d));
+    const killAll = () => {
+      for (const d of descendantsOf(p.pid).reverse()) {
+        try {
+          process.kill(d, 'SIGKILL');
+        } catch {}
+      }
+      p.kill('SIGKILL');
+    };
+    const timer = setTimeout(killAll, 20000);
+    try {
+      const pid = mode === 'pid1' ? await waitFor('tsinit under unshare', () => childrenOf(p.pid)[0]) : p.pid;
+      const child = await waitFor(`the command (${Buffer.concat(errs)})`, () => {
+        const c = childrenOf(pid)[0];
+        return c && procStat(c)[2] === 'sleep' ? c : 0;
+      });
+      const fds = fdsOf(child);
+      const mine = [3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 18];
+      const expected = [...new Set([0, 1, 2, ...mine, ...leakedFds()])].sort((a, b) => a - b);
+      assert.equal(Object.keys(fds).map(Number).sort((a, b) => a - b), expected);
+      assert.is(fds[3], fds[1], '3>&1');
+      assert.is(fds[4], fds[1], '4>&1');
+      assert.match(fds[5], /^pipe:/);
+      assert.is(fds[6], fds[5], 'both ends of one pipe');
+      assert.is(fds[7], 'anon_inode:[eventfd]');
+      assert.is(fds[8], 'anon_inode:[timerfd]');
+      assert.is(fds[9], 'anon_inode:[signalfd]');
+      assert.is(fds[12], 'anon_inode:[pidfd]');
+      assert.is(fds[16], 'anon_inode:[eventfd]');
+      assert.is(fds[18], fds[17]);
+      // The record is tsinit's, not the command's.
+      assert.not.ok(fs.readFileSync(`/proc/${child}/environ`, 'latin1').includes('TSINIT_INHERITED_FDS'));
+      assert.ok(fs.readFileSync(`/proc/${pid}/environ`, 'latin1').includes('\0TSINIT_INHERITED_FDS='));
+    } finally {
+      clearTimeout(timer);
+      killAll();
     }
   });
 

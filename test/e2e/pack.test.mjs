@@ -97,6 +97,11 @@ test('npm pack ships the JavaScript and declarations, prebuilds, native sources,
   assert.is(files.get('bin/tsinit') & 0o111, 0o111, 'bin/tsinit is executable');
   assert.is(files.get('prebuilds/linux-x64/tsinit-launcher') & 0o111, 0o111, 'the launcher prebuild is executable');
   assert.ok(fs.readFileSync(path.join(ROOT, 'dist/cli.js'), 'utf8').startsWith('#!/usr/bin/env node\n'), 'dist/cli.js has its shebang');
+  // dist/boot.js is the bundle (scripts/bundle.js) of everything the CLI loads
+  // after its handlers: it requires only the modules loaded before them,
+  // package.json, and the privilege code that loads only on demand.
+  const local = [...fs.readFileSync(path.join(ROOT, 'dist/boot.js'), 'utf8').matchAll(/require\("(\.[^"]*)"\)/g)].map((m) => m[1]);
+  assert.equal([...new Set(local)].sort(), ['../package.json', './core/signals.js', './native.js', './privileges/privdrop.js'], 'dist/boot.js is not the bundle');
 });
 
 test('the tarball installs into an empty directory with no compiler on PATH, and npx tsinit -- true succeeds', () => {

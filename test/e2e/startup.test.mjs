@@ -1,10 +1,13 @@
 // Start-up and idling: a signal sent as soon as tsinit's handlers are in is
-// not lost; SIGUSR1 never opens Node's inspector; an idle tsinit uses no CPU.
+// not lost; SIGUSR1 never opens Node's inspector; an idle tsinit uses no CPU;
+// a plain run loads one bundle after its handlers and nothing it does not need.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
-import { MODES, startInit, fixture } from '../helpers/tsinit.mjs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { MODES, startInit, fixture, CLI, NODE } from '../helpers/tsinit.mjs';
 import { procStatus, procStat, maskHas, childrenOf, fdsOf } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
@@ -95,5 +98,36 @@ for (const mode of MODES) {
     }
   });
 }
+
+test('a plain run requires the addon, two small modules, then one bundle; the privilege code and node:net only with a privilege option', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-require-'));
+  try {
+    // Every require() tsinit makes, in order (tsinit ends in _exit, so append as it goes).
+    const hook = path.join(dir, 'hook.cjs');
+    fs.writeFileSync(
+      hook,
+      `const Module = require('node:module'); const fs = require('node:fs'); const orig = Module.prototype.require;
+Module.prototype.require = function (id) { fs.appendFileSync(process.env.REQ_LOG, id + '\\n'); return orig.apply(this, arguments); };\n`,
+    );
+    const required = (args) => {
+      const log = path.join(dir, `log-${args.length}`);
+      const r = spawnSync(NODE, ['--require', hook, CLI, ...args], { env: { PATH: process.env.PATH, REQ_LOG: log }, encoding: 'utf8', timeout: 20000 });
+      assert.is(r.status, 0, r.stderr);
+      return fs.readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    };
+    const plain = required(['--', 'true']);
+    const local = [...new Set(plain.filter((id) => id.startsWith('.')))];
+    // cli.js, native.js and core/signals.js before the handlers; then dist/boot.js,
+    // the bundle, which uses those two again rather than copies of its own.
+    assert.equal(local, ['./native', './core/signals', './boot', './core/signals.js', './native.js']);
+    assert.not.ok(plain.includes('node:net'), 'a plain run loaded node:net');
+    // A privilege option loads privdrop from tsc's own file (not from the bundle), and listen.ts loads node:net.
+    const priv = required(['--umask', '022', '--', 'true']);
+    assert.ok(priv.includes('./privileges/privdrop.js'), '--umask did not load the privilege code');
+    assert.ok(priv.includes('node:net'), 'listen.ts did not load node:net');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test.run();
