@@ -7,7 +7,8 @@
         "native/spawn.c",
         "native/sys.c",
         "native/sigcatch.c",
-        "native/privdrop.c"
+        "native/privdrop.c",
+        "native/notify.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

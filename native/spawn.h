@@ -24,7 +24,12 @@ enum spawn_step {
   STEP_EXECVE = 10,
   STEP_FORK = 11,
   STEP_PIPE = 12,
-  STEP_TTY = 13
+  STEP_TTY = 13,
+  /* Per-service credentials (issue 10): capabilities and no_new_privs. */
+  STEP_KEEPCAPS = 14,
+  STEP_CAPSET = 15,
+  STEP_AMBIENT = 16,
+  STEP_NO_NEW_PRIVS = 17
 };
 
 /* What the child does with the terminal on tty_fd. */
@@ -67,6 +72,14 @@ struct spawn_options {
    * child writes its own pid into it after the '=' before execve. The buffer
    * must also be one of the strings in envp. */
   char *listen_pid_env;
+  /* Per-service credentials (issue 10), with set_ids and a uid other than 0:
+   * if set_caps, the permitted and inheritable sets become exactly caps (two
+   * 32-bit words, low first) and each of them is raised as an ambient
+   * capability, so it survives execve (capabilities(7)); the effective set
+   * stays empty until then. With no_new_privs, PR_SET_NO_NEW_PRIVS last. */
+  int set_caps;
+  unsigned int caps[2];
+  int no_new_privs;
 };
 
 struct spawn_result {

@@ -25,6 +25,11 @@ export interface NativeSpawnOptions {
   keep?: number[];
   /** Index into envp of an entry the child rewrites to LISTEN_PID=<its pid>. */
   listenPidIndex?: number;
+  // Per-service credentials (issue 10): child steps after the uid change.
+  /** [lo, hi]: permitted, inheritable and ambient capabilities in the child (with uid). */
+  caps?: [number, number];
+  /** 1: PR_SET_NO_NEW_PRIVS in the child, just before execve. */
+  noNewPrivs?: number;
 }
 
 export type NativeSpawnResult = { pid: number } | { errno: number; step: number };
@@ -90,6 +95,18 @@ export interface Binding {
   getresgid(): [number, number, number] | number;
   /** _exit(2): no Node teardown. */
   _exit(code: number): never;
+  // Services: readiness wires (issue 10; native/notify.c).
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number] | number;
+  /** One datagram without blocking; -EAGAIN when none is queued. Passed fds are closed. */
+  notifyRecv(fd: number): Buffer | number;
+  /** One datagram to a unix socket path ('@' first: abstract). */
+  notifySend(path: Buffer, message: Buffer): number;
+  /** read(2) once, at most 512 bytes: empty at EOF. */
+  fdRead(fd: number): Buffer | number;
+  /** Calls onReadable(fd) whenever fd is readable (level-triggered), until fdWatchStop(fd). */
+  fdWatchStart(fd: number, onReadable: (fd: number) => void): number;
+  fdWatchStop(fd: number): number;
 }
 
 /** glibc's version ("2.36"), or null on musl and other C libraries. */

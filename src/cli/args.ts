@@ -41,6 +41,8 @@ export interface Options {
   dryRun: boolean;
   /** PR_SET_NO_NEW_PRIVS before running the command (default on). */
   noNewPrivs: boolean;
+  /** --config FILE (or TSINIT_CONFIG): supervise the services it describes (src/services/run.ts). */
+  config: string | undefined;
 }
 
 export type Parsed =
@@ -87,6 +89,10 @@ privileges:
       --umask MODE      umask for the command (octal)
       --allow-new-privs do not set no_new_privs
       --dry-run         print the resolved plan as JSON and exit
+
+services:
+      --config FILE     supervise the services of FILE (.toml or .json; or
+                        TSINIT_CONFIG); a COMMAND given too runs as service main
 
 exit status: the command's; 128+N if it was killed by signal N; 127 if it was
 not found; 126 if it could not be executed; 125 if tsinit failed to start it;
@@ -213,6 +219,7 @@ const SPECS: readonly Spec[] = [
   { long: 'workdir', value: 'DIR', apply: (o, v) => void (o.workdir = v) },
   { long: 'umask', value: 'MODE', apply: (o, v) => void (o.umask = v) },
   { long: 'dry-run', apply: (o) => void (o.dryRun = true) },
+  { long: 'config', value: 'FILE', apply: (o, v) => void (o.config = v) },
   { long: 'allow-new-privs', apply: (o) => void (o.noNewPrivs = false) },
   // tini's -g (signal the group) is our default; tini's -s (be a subreaper) is automatic.
   { short: 'g', apply: (o) => void (o.singleChild = false) },
@@ -252,6 +259,7 @@ export function parseArgs(argv: readonly Buffer[], env: Readonly<Record<string, 
     umask: undefined,
     dryRun: false,
     noNewPrivs: true,
+    config: env['TSINIT_CONFIG'] || undefined,
   };
 
   let i = 0;
@@ -302,6 +310,6 @@ export function parseArgs(argv: readonly Buffer[], env: Readonly<Record<string, 
     }
   }
   o.command = argv.slice(i);
-  if (o.command.length === 0) return usageError('no command given');
+  if (o.command.length === 0 && o.config === undefined) return usageError('no command given');
   return { kind: 'run', options: o };
 }

@@ -105,6 +105,11 @@ export function runMain(deps: MainDeps): Promise<number> {
     else log.info('not PID 1: registered as a child subreaper');
   }
 
+  // Several services from a configuration file: a module of its own, loaded only here.
+  if (o.config !== undefined) {
+    return (require('../services/run') as typeof import('../services/run')).runServices(o, { env: deps.env, setSignalHandler: deps.setSignalHandler, log });
+  }
+
   // Everything privileged happens here, before the spawn: binding sockets,
   // then the irreversible drop of tsinit's own credentials.
   const prep = privilegeWork(o, deps.env)

@@ -21,6 +21,10 @@ export const SPAWN_STEPS: Readonly<Record<number, string>> = {
   11: 'fork',
   12: 'pipe2',
   13: 'terminal',
+  14: 'PR_SET_KEEPCAPS',
+  15: 'capset',
+  16: 'PR_CAP_AMBIENT_RAISE',
+  17: 'PR_SET_NO_NEW_PRIVS',
 };
 
 export const SESSION = { none: 0, setsid: 1, setpgid: 2 } as const;
