@@ -4,6 +4,7 @@
 // Loaded only with --config, so single-command mode never pays for it.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { native } from '../native';
 import { envGet } from '../core/proc';
 import { errnoMessage } from '../core/errno';
 import type { Logger } from '../core/log';
@@ -30,6 +31,8 @@ export interface ServicesOptions {
   caps: string[];
   workdir: string | undefined;
   umask: string | undefined;
+  /** tsinit's own parent-death signal (--pdeathsig), or 0. */
+  pdeathsig: number;
 }
 
 export interface ServicesDeps {
@@ -52,6 +55,8 @@ interface Held {
   devNull: number;
 }
 
+/** Closes what tsinit holds. removeFiles: also the unix listen socket files it created (after a failed start-up; at
+ * the end they stay, as in single-command mode). The notify sockets' directory always goes. */
 function release(h: Held, removeFiles: boolean): void {
   closeAll(h.bound, removeFiles);
   for (const ch of h.channels.values()) ch.close();
@@ -126,6 +131,11 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
     return Promise.resolve(SERVICES_EXIT.setup);
   }
   const upstream = envGet(deps.env, 'NOTIFY_SOCKET') ?? null;
+  // tini -p, as in single-command mode (tsinit's credentials do not change here, so it is set once).
+  if (o.pdeathsig !== 0) {
+    const r = native.prctlSetPdeathsig(o.pdeathsig);
+    if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
+  }
   // The point of no return: services start; from here on PID 1 only warns.
   return new Promise<number>((resolve) => {
     const formation = new Formation({
@@ -136,7 +146,7 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
       remapExit: o.remapExit,
       isPid1: process.pid === 1,
       upstream: upstream === null ? null : Buffer.from(upstream),
-      cleanup: () => release(held, true),
+      cleanup: () => release(held, false),
       onDone: resolve,
     });
     const handler = processEvents(formation);
