@@ -28,6 +28,8 @@ const WNOHANG = 1;
 const STOP_SIGNALS: readonly number[] = [S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGPWR ?? 30];
 /** After SIGKILL at the end of the budget, how long the kernel gets before tsinit leaves anyway. */
 const AFTER_KILL_MS = 2000;
+/** Sessions remembered for naming where an adopted orphan came from. */
+const SESSIONS_KEPT = 1024;
 
 export interface FormationOptions {
   plan: Plan;
@@ -80,6 +82,8 @@ export class Formation implements ProcessSink {
       spawnService: (svc, readyFd) => {
         const pid = spawnCommand(spawnRequest(plan, res(), readyFd === undefined ? {} : { readyFd }));
         this.sessions.set(pid, svc.name);
+        // Bounded, so a crash loop without a start limit cannot grow it: the oldest sessions go first.
+        if (this.sessions.size > SESSIONS_KEPT) this.sessions.delete(this.sessions.keys().next().value!);
         return pid;
       },
       spawnCheck: (argv) => spawnCommand(spawnRequest(plan, res(), { check: argv })),

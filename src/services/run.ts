@@ -137,6 +137,9 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
     if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
   }
   // The point of no return: services start; from here on PID 1 only warns.
+  // A bug in a timer or watcher callback must not take every service down
+  // with tsinit (catatonit's rule): it is logged and tsinit carries on.
+  process.on('uncaughtException', (err) => log.warning(`internal error, carrying on: ${err.stack ?? String(err)}`));
   return new Promise<number>((resolve) => {
     const formation = new Formation({
       plan,

@@ -9,7 +9,8 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import net from 'node:net';
 import { MODES, fixture, NODE, ROOT } from '../helpers/tsinit.mjs';
-import { privSkipReason, createTestIds, removeTestIds, freePort, parseReport, groupsOf, allFour } from '../helpers/users.mjs';
+import { spawnSync } from 'node:child_process';
+import { privSkipReason, freePort, parseReport, groupsOf, allFour } from '../helpers/users.mjs';
 import { scratch, startServices } from '../helpers/services.mjs';
 
 const REPORT = fixture('privreport');
@@ -18,6 +19,29 @@ const ACCEPT = `${ROOT}/test/fixtures/acceptonce.cjs`;
 const sh = (script) => JSON.stringify(['/bin/sh', '-c', script]);
 const NET_BIND_SERVICE = '0000000000000400';
 const ZERO = '0000000000000000';
+
+// Users of their own, not users.mjs's: the privilege-drop suite creates and
+// removes those, and suites of other checkouts may run at the same time.
+const U = { tu: 'tsinit-sv1', tu2: 'tsinit-sv2', tg1: 'tsinit-svg1', tg2: 'tsinit-svg2' };
+const sbin = (t) => ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].map((d) => `${d}/${t}`).find((p) => fs.existsSync(p));
+function removeTestIds() {
+  for (const u of [U.tu, U.tu2]) spawnSync(sbin('userdel'), [u], { stdio: 'ignore', timeout: 20000 });
+  for (const g of [U.tg1, U.tg2, U.tu, U.tu2]) spawnSync(sbin('groupdel'), [g], { stdio: 'ignore', timeout: 20000 });
+}
+function createTestIds() {
+  removeTestIds();
+  const run = (t, args) => {
+    const r = spawnSync(sbin(t), args, { encoding: 'utf8', timeout: 20000 });
+    if (r.status !== 0) throw new Error(`${t} ${args.join(' ')}: ${r.stderr}`);
+  };
+  for (const g of [U.tg1, U.tg2, U.tu, U.tu2]) run('groupadd', [g]);
+  run('useradd', ['-M', '-d', `/home/${U.tu}`, '-s', '/usr/sbin/nologin', '-g', U.tu, '-G', `${U.tg1},${U.tg2}`, U.tu]);
+  run('useradd', ['-M', '-d', `/home/${U.tu2}`, '-s', '/usr/sbin/nologin', '-g', U.tu2, U.tu2]);
+  const field = (file, name, i) => Number(fs.readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[0] === name).split(':')[i]);
+  const user = (n) => ({ name: n, uid: field('/etc/passwd', n, 2), gid: field('/etc/passwd', n, 3), home: `/home/${n}` });
+  const group = (n) => ({ name: n, gid: field('/etc/group', n, 2) });
+  return { tu: user(U.tu), tu2: user(U.tu2), tg1: group(U.tg1), tg2: group(U.tg2) };
+}
 
 /** One request: connect, read until the server closes. */
 function ask(port) {
