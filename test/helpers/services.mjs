@@ -31,8 +31,8 @@ export function scratch() {
 export const stamp = (file) => `date +%s%N > ${file}`;
 
 /** Starts tsinit -v --log-format json --config FILE [extra...]; adds events(): parsed events, waitEvent(). */
-export function startServices(mode, config, { extra = [], before = [], timeoutMs = 30000, env = process.env } = {}) {
-  const h = startInit([...before, '-v', '--log-format', 'json', '--config', config, ...extra], { mode, timeoutMs, env });
+export function startServices(mode, config, { extra = [], before = [], timeoutMs = 30000, env = process.env, node } = {}) {
+  const h = startInit([...before, '-v', '--log-format', 'json', '--config', config, ...extra], { mode, timeoutMs, env, ...(node ? { node } : {}) });
   const w = lineWatcher(h.proc.stderr);
   const parse = (l) => {
     try {
