@@ -16,7 +16,7 @@ import { descendants } from '../core/tree';
 import type { Logger } from '../core/log';
 import type { Plan } from '../config/plan';
 import type { ProcessSink } from './events';
-import { spawnRequest, type Resources } from './launch';
+import { identityGone, spawnRequest, type Resources } from './launch';
 import type { NotifyChannel } from './readiness';
 import { Service, type ServiceHost } from './service';
 import { sessionMembers } from './sessions';
@@ -80,6 +80,8 @@ export class Formation implements ProcessSink {
       stopping: () => this.phase !== 'running',
       budgetLeft: () => (this.deadline === null ? null : Math.max(0, this.deadline - Date.now())),
       spawnService: (svc, readyFd) => {
+        const gone = svc.everStarted ? identityGone(plan) : null;
+        if (gone !== null) throw new Error(gone);
         const pid = spawnCommand(spawnRequest(plan, res(), readyFd === undefined ? {} : { readyFd }));
         this.sessions.set(pid, svc.name);
         // Bounded, so a crash loop without a start limit cannot grow it: the oldest sessions go first.

@@ -7,6 +7,7 @@ import type { SpawnError, SpawnRequest } from '../core/spawn';
 import { SESSION } from '../core/spawn';
 import { maskOf, maskWords } from '../privileges/caps';
 import { SD_LISTEN_FDS_START, listenEnv } from '../privileges/listen';
+import { findUser, readUserDb } from '../privileges/users';
 import type { ServicePlan } from '../config/plan';
 
 export interface Resources {
@@ -61,4 +62,19 @@ export function spawnRequest(plan: ServicePlan, res: Resources, opts: { readyFd?
 export function spawnFailureStatus(err: SpawnError): number {
   if (err.step === 'execvp' || err.step === 'execve') return err.code === 'ENOENT' || err.code === 'ENOTDIR' ? 127 : 126;
   return 125;
+}
+
+/**
+ * Whether the service's user is still the one the plan resolved: a user
+ * removed from /etc/passwd (or given another uid) while tsinit runs makes
+ * the next start a failed one, with this line, rather than a process
+ * running under an id nobody owns. null when all is well.
+ */
+export function identityGone(plan: ServicePlan): string | null {
+  const id = plan.identity;
+  if (!id || id.name === null) return null;
+  const now = findUser(readUserDb(), id.name);
+  if (!now) return `user ${id.name} is no longer in /etc/passwd`;
+  if (now.uid !== id.uid) return `user ${id.name} is now uid ${now.uid}, not ${id.uid}`;
+  return null;
 }

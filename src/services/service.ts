@@ -46,6 +46,8 @@ export class Service {
   sid = 0;
   /** Reached ready (or ended successfully) at least once: dependents may start. */
   everUp = false;
+  /** Started at least once: a restart checks that its user still exists. */
+  everStarted = false;
   /** The last instance's exit status (code, or 128+signal; 127/126/125 when it never ran). */
   status: number | null = null;
   private readonly host: ServiceHost;
@@ -113,6 +115,7 @@ export class Service {
       return this.startFailed(spawnFailureStatus(err as SpawnError), (err as Error).message);
     }
     if (pipe) native.close(pipe[1]);
+    this.everStarted = true;
     this.pid = pid;
     this.sid = pid;
     this.host.watchPid(pid, (e) => this.exited(e));

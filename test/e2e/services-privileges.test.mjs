@@ -108,6 +108,29 @@ if (skip) {
   });
   test.after(() => removeTestIds());
 
+  test('a user removed while its service is in backoff: the next start is a failed one, and says why', async () => {
+    const s = scratch();
+    const name = 'tsinit-sv3';
+    spawnSync(sbin('userdel'), [name], { stdio: 'ignore' });
+    spawnSync(sbin('groupdel'), [name], { stdio: 'ignore' });
+    assert.is(spawnSync(sbin('useradd'), ['-M', '-U', '-s', '/usr/sbin/nologin', name]).status, 0);
+    const cfg = s.write('c.toml', `[service.v]\ncommand = ${sh('exit 1')}\nuser = "${name}"\nrestart = { policy = "on-failure", backoff = "1s", limit = 0 }\n`);
+    const h = startServices('subreaper', cfg);
+    try {
+      await h.waitEvent('service-backoff');
+      spawnSync(sbin('userdel'), [name], { stdio: 'ignore' });
+      const failed = await h.waitEvent('service-start-failed');
+      assert.match(failed.msg, /user tsinit-sv3 is no longer in \/etc\/passwd/);
+      const r = await finish(h);
+      assert.is(r.code, 0, r.stderr.toString());
+    } finally {
+      h.kill();
+      spawnSync(sbin('userdel'), [name], { stdio: 'ignore' });
+      spawnSync(sbin('groupdel'), [name], { stdio: 'ignore' });
+      s.remove();
+    }
+  });
+
   for (const mode of MODES) {
     test(`${mode}: two services as two users: ids, groups, caps, no_new_privs, HOME/USER/LOGNAME, umask and workdir from inside`, async () => {
       const s = scratch();
