@@ -10,7 +10,8 @@
         "native/reap.c",
         "native/privdrop.c",
         "native/pipe.c",
-        "native/pidfd.c"
+        "native/pidfd.c",
+        "native/notify.c"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],

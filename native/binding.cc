@@ -24,6 +24,7 @@ extern "C" {
 #include "privdrop.h"
 #include "pidfd.h"
 #include "pipe.h"
+#include "notify.h"
 }
 
 namespace {
@@ -153,6 +154,11 @@ INT_CALL(ReapUnwatch, reap_unwatch, "pid")
 
 Napi::Value ReapReportAll(const Napi::CallbackInfo& info) {
   reap_report_all(info.Length() > 0 && info[0].ToBoolean().Value());
+  return N(info, 0);
+}
+
+Napi::Value ReapReportSessions(const Napi::CallbackInfo& info) {
+  reap_report_sessions(info.Length() > 0 && info[0].ToBoolean().Value());
   return N(info, 0);
 }
 
@@ -360,6 +366,8 @@ int32_t OptInt(Napi::Object o, const char* key, int32_t dflt) {
   return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : dflt;
 }
 
+void SpawnCredentials(Napi::Object o, spawn_options* opt);
+
 // spawn({ path, argv, envp, session, uid?, gid?, groups?, umask, cwd, map, keep, listenPidIndex })
 // → { pid } or { errno, step } (errno negative, as everywhere).
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
@@ -431,6 +439,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   opt.nkeep = static_cast<int>(keep.size());
   opt.keep = keep.data();
   opt.listen_pid_env = listen_buf;
+  SpawnCredentials(o, &opt);
 
   spawn_result res;
   spawn_process(&opt, &res);
@@ -653,6 +662,7 @@ Napi::Object Constants(Napi::Env env) {
   ev.Set("EMPTY", N2(env, EV_EMPTY));
   ev.Set("LOST", N2(env, EV_LOST));
   ev.Set("LOST_FORWARDED", N2(env, EV_LOST_FORWARDED));
+  ev.Set("SESSION", N2(env, EV_SESSION));
   c.Set("EVENT", ev);
   c.Freeze();
   return c;
@@ -685,6 +695,125 @@ Napi::Value WriteNowait(const Napi::CallbackInfo& info) {
   return N(info, pipe_write_nowait(fd, b.Data() + off, static_cast<size_t>(len)));
 }
 
+// --- services: readiness wires and per-service credentials (issue 10; native/notify.c)
+
+// caps: [lo, hi] sets the permitted, inheritable and ambient sets in the
+// child; noNewPrivs: 1 sets PR_SET_NO_NEW_PRIVS there.
+void SpawnCredentials(Napi::Object o, spawn_options* opt) {
+  Napi::Value caps = o.Get("caps");
+  if (caps.IsArray() && caps.As<Napi::Array>().Length() == 2) {
+    opt->set_caps = 1;
+    for (uint32_t i = 0; i < 2; i++) opt->caps[i] = static_cast<unsigned>(caps.As<Napi::Array>().Get(i).As<Napi::Number>().DoubleValue());
+  }
+  opt->no_new_privs = OptInt(o, "noNewPrivs", 0) != 0 ? 1 : 0;
+}
+
+Napi::Value Pipe(const Napi::CallbackInfo& info) {
+  int fds[2];
+  int r = nt_pipe(fds);
+  return r < 0 ? N(info, r) : Numbers(info, fds, 2);
+}
+
+// One datagram as a Buffer, or -errno (-EAGAIN: none queued).
+Napi::Value NotifyRecv(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd");
+  CHECK_ENV(info);
+  static char buf[4096];
+  int n = nt_recv(fd, buf, sizeof buf);
+  if (n < 0) return N(info, n);
+  return Napi::Buffer<char>::Copy(info.Env(), buf, static_cast<size_t>(n));
+}
+
+Napi::Value NotifySend(const Napi::CallbackInfo& info) {
+  if (info.Length() < 2 || !info[0].IsBuffer() || !info[1].IsBuffer()) {
+    Napi::TypeError::New(info.Env(), "notifySend(path: Buffer, message: Buffer)").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  Napi::Buffer<char> p = info[0].As<Napi::Buffer<char>>(), m = info[1].As<Napi::Buffer<char>>();
+  return N(info, nt_send(p.Data(), p.Length(), m.Data(), m.Length()));
+}
+
+// read(fd, max) → Buffer (empty at EOF) or -errno.
+Napi::Value FdRead(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd");
+  CHECK_ENV(info);
+  static char buf[512];
+  int n = nt_read(fd, buf, sizeof buf);
+  if (n < 0) return N(info, n);
+  return Napi::Buffer<char>::Copy(info.Env(), buf, static_cast<size_t>(n));
+}
+
+// A descriptor watched for readability on the event loop (uv_poll), one
+// callback per wake-up; level-triggered, so the callback reads what it wants.
+struct FdWatch {
+  uv_poll_t poll;
+  napi_env env;
+  Napi::FunctionReference callback;
+  Napi::AsyncContext* context;
+  int fd;
+};
+std::vector<FdWatch*> fd_watches;
+
+void OnFdReadable(uv_poll_t* handle, int status, int events) {
+  (void)status;
+  (void)events;
+  FdWatch* w = static_cast<FdWatch*>(handle->data);
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  w->callback.MakeCallback(env.Global(), {N2(env, w->fd)}, *w->context);
+  if (env.IsExceptionPending()) {
+    Napi::Error e = env.GetAndClearPendingException();
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+Napi::Value FdWatchStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = Int(info, 0, "fd");
+  CHECK_ENV(info);
+  if (info.Length() < 2 || !info[1].IsFunction()) {
+    Napi::TypeError::New(env, "onReadable must be a function").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok) return N(info, -EINVAL);
+  FdWatch* w = new FdWatch();
+  w->env = env;
+  w->fd = fd;
+  w->callback = Napi::Persistent(info[1].As<Napi::Function>());
+  w->context = new Napi::AsyncContext(env, "tsinit:fd");
+  w->poll.data = w;
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r == 0) r = uv_poll_start(&w->poll, UV_READABLE, OnFdReadable);
+  if (r < 0) {
+    delete w->context;
+    delete w;
+    return N(info, r);
+  }
+  fd_watches.push_back(w);
+  return N(info, 0);
+}
+
+// Stops watching fd (the caller closes it afterwards).
+Napi::Value FdWatchStop(const Napi::CallbackInfo& info) {
+  int fd = Int(info, 0, "fd");
+  CHECK_ENV(info);
+  for (size_t i = 0; i < fd_watches.size(); i++) {
+    FdWatch* w = fd_watches[i];
+    if (w->fd != fd) continue;
+    fd_watches.erase(fd_watches.begin() + static_cast<long>(i));
+    uv_poll_stop(&w->poll);
+    w->callback.Reset();
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), [](uv_handle_t* h) {
+      FdWatch* dead = static_cast<FdWatch*>(h->data);
+      delete dead->context;
+      delete dead;
+    });
+    return N(info, 0);
+  }
+  return N(info, -ENOENT);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("constants", Constants(env));
   exports.Set("prctlSetChildSubreaper", Napi::Function::New(env, PrctlSetChildSubreaper));
@@ -706,6 +835,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("reapWatch", Napi::Function::New(env, ReapWatch));
   exports.Set("reapUnwatch", Napi::Function::New(env, ReapUnwatch));
   exports.Set("reapReportAll", Napi::Function::New(env, ReapReportAll));
+  exports.Set("reapReportSessions", Napi::Function::New(env, ReapReportSessions));
   exports.Set("sigrtRange", Napi::Function::New(env, SigRange));
   exports.Set("signalsStart", Napi::Function::New(env, SignalsStart));
   exports.Set("signalsIgnore", Napi::Function::New(env, SignalsIgnore));
@@ -743,6 +873,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // pipes for the log relay
   exports.Set("pipe2", Napi::Function::New(env, Pipe2));
   exports.Set("writeNowait", Napi::Function::New(env, WriteNowait));
+  // services: readiness wires (issue 10)
+  exports.Set("pipe", Napi::Function::New(env, Pipe));
+  exports.Set("notifyRecv", Napi::Function::New(env, NotifyRecv));
+  exports.Set("notifySend", Napi::Function::New(env, NotifySend));
+  exports.Set("fdRead", Napi::Function::New(env, FdRead));
+  exports.Set("fdWatchStart", Napi::Function::New(env, FdWatchStart));
+  exports.Set("fdWatchStop", Napi::Function::New(env, FdWatchStop));
   return exports;
 }
 

@@ -37,7 +37,11 @@ enum tsinit_event {
    * forwarded by the handler */
   EV_LOST = 4,
   /* the same for signals the handler did forward (only the notice was lost) */
-  EV_LOST_FORWARDED = 5
+  EV_LOST_FORWARDED = 5,
+  /* right before the EV_EXIT of the same pid, with reap_report_sessions: a =
+   * pid, b = the session it belonged to, read while it was still a zombie
+   * (after waitpid it can no longer be learnt) */
+  EV_SESSION = 6
 };
 
 #endif

@@ -11,12 +11,14 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "sigcatch.h"
 
 static pid_t watched[REAP_MAX_WATCHED];
 static int nwatched = 0;
 static int report_all = 0;
+static int report_sessions = 0;
 
 static int find(pid_t pid) {
   for (int i = 0; i < nwatched; i++)
@@ -39,12 +41,15 @@ int reap_unwatch(pid_t pid) {
 }
 
 void reap_report_all(int on) { report_all = on != 0; }
+void reap_report_sessions(int on) { report_sessions = on != 0; }
 
 /* The next exited child, reaped; 0 when none has exited; -errno (ECHILD: no
- * children at all). */
-static pid_t reap_one(int *status) {
+ * children at all). *sid: its session, read before it was reaped, when
+ * sessions are reported (getsid(2) works on a zombie); else -1. */
+static pid_t reap_one(int *status, pid_t *sid) {
   pid_t routed = sigcatch_routed_pid();
-  if (routed <= 0) {
+  *sid = -1;
+  if (routed <= 0 && !report_sessions) {
     pid_t r = waitpid(-1, status, WNOHANG);
     return r < 0 ? -errno : r;
   }
@@ -53,7 +58,8 @@ static pid_t reap_one(int *status) {
   memset(&si, 0, sizeof si);
   if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) return -errno;
   if (si.si_pid == 0) return 0;
-  if (si.si_pid == routed) sigcatch_route_set(NULL);
+  if (routed > 0 && si.si_pid == routed) sigcatch_route_set(NULL);
+  if (report_sessions) *sid = getsid(si.si_pid);
   /* Only this process reaps, so the child peeked at is still there. */
   pid_t r = waitpid(si.si_pid, status, WNOHANG);
   return r < 0 ? -errno : r;
@@ -64,12 +70,13 @@ int reap_drain(int *out, int max, int all, int *more) {
   *more = 0;
   sigcatch_child_event_seen();
   for (;;) {
-    if (n >= max - 1) {
+    if (n >= max - 2) {
       *more = 1;
       return n;
     }
     int status = 0;
-    pid_t pid = reap_one(&status);
+    pid_t sid = -1;
+    pid_t pid = reap_one(&status, &sid);
     if (pid == 0) return n;
     if (pid == -EINTR) continue;
     if (pid == -ECHILD) {
@@ -81,6 +88,12 @@ int reap_drain(int *out, int max, int all, int *more) {
     if (pid < 0) return n > 0 ? n : pid;
     int was_watched = reap_unwatch(pid) == 0;
     if (!was_watched && !all && !report_all) continue;
+    if (report_sessions) {
+      out[3 * n] = EV_SESSION;
+      out[3 * n + 1] = (int)pid;
+      out[3 * n + 2] = (int)sid;
+      n++;
+    }
     out[3 * n] = EV_EXIT;
     out[3 * n + 1] = (int)pid;
     out[3 * n + 2] = status;

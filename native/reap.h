@@ -20,11 +20,15 @@ int reap_watch(pid_t pid);
 int reap_unwatch(pid_t pid);
 /* Whether every exit is reported, watched or not (-vv). */
 void reap_report_all(int on);
+/* Whether each reported exit is preceded by EV_SESSION with the session the
+ * process belonged to (the services supervisor attributes adopted orphans). */
+void reap_report_sessions(int on);
 
 /* Reaps every exited child. Writes (kind, a, b) triples to out (enum
  * tsinit_event): EV_EXIT for each watched pid (each pid when all or
- * reap_report_all), then EV_EMPTY if waitpid said ECHILD. Stops early, with
- * *more set, once max - 1 triples are written (max >= 2). Returns the number
+ * reap_report_all; each after its EV_SESSION with reap_report_sessions), then
+ * EV_EMPTY if waitpid said ECHILD. Stops early, with *more set, once fewer
+ * than 3 triples are left (max >= 3). Returns the number
  * of triples, or -errno for an error other than ECHILD (never expected). */
 int reap_drain(int *out, int max, int all, int *more);
 

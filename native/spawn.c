@@ -11,11 +11,18 @@
 #include <grp.h>
 #include <signal.h>
 #include <termios.h>
+#include <linux/capability.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#endif
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -87,10 +94,31 @@ static void child(const struct spawn_options *opt, int errfd) {
 
   /* 3. Credentials: groups, then gid, then uid (libuv, runc): once the uid is
    * gone, changing groups or gid is no longer permitted. */
+  int keep = opt->set_ids && opt->set_caps && (opt->caps[0] | opt->caps[1]) != 0;
+  /* A uid change away from 0 clears the permitted set unless the thread asked
+   * to keep it (prctl(2) PR_SET_KEEPCAPS); asked only when there is something
+   * to keep. execve clears the flag again. */
+  if (keep && prctl(PR_SET_KEEPCAPS, 1UL, 0UL, 0UL, 0UL) < 0) child_fail(errfd, STEP_KEEPCAPS);
   if (opt->set_ids) {
     if (setgroups((size_t)opt->ngroups, opt->groups) < 0) child_fail(errfd, STEP_SETGROUPS);
     if (setresgid(opt->gid, opt->gid, opt->gid) < 0) child_fail(errfd, STEP_SETRESGID);
     if (setresuid(opt->uid, opt->uid, opt->uid) < 0) child_fail(errfd, STEP_SETRESUID);
+  }
+  /* Permitted = inheritable = the wanted set (this also clears an inheritable
+   * set the uid change leaves alone), effective empty; then each one ambient,
+   * which needs it in both sets. Raw syscalls: no libcap in the child. */
+  if (opt->set_ids && opt->set_caps) {
+    struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    for (int i = 0; i < 2; i++) {
+      data[i].effective = 0;
+      data[i].permitted = opt->caps[i];
+      data[i].inheritable = opt->caps[i];
+    }
+    if (syscall(SYS_capset, &hdr, data) < 0) child_fail(errfd, STEP_CAPSET);
+    for (int c = 0; c < 64; c++)
+      if ((opt->caps[c / 32] >> (c % 32)) & 1U)
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)c, 0UL, 0UL) < 0) child_fail(errfd, STEP_AMBIENT);
   }
 
   if (opt->umask >= 0) umask((mode_t)opt->umask);
@@ -126,6 +154,10 @@ static void child(const struct spawn_options *opt, int errfd) {
   /* 5. systemd's LISTEN_PID must name the process that receives the sockets:
    * only the child knows its pid, and it may not allocate. */
   if (opt->listen_pid_env != NULL) write_pid(opt->listen_pid_env + TSINIT_LISTEN_PID_OFFSET, getpid());
+
+  /* No privilege gained by execve from here on: setuid bits and file
+   * capabilities are ignored (prctl(2) PR_SET_NO_NEW_PRIVS). */
+  if (opt->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1UL, 0UL, 0UL, 0UL) < 0) child_fail(errfd, STEP_NO_NEW_PRIVS);
 
   /* 6. Unblock everything last, so no signal is handled half-way through. */
   sigset_t none;

@@ -27,7 +27,12 @@ extern "C" {
   X(STEP_EXECVE, 10, "execve")   \
   X(STEP_FORK, 11, "fork")       \
   X(STEP_PIPE, 12, "pipe2")      \
-  X(STEP_TTY, 13, "terminal")
+  X(STEP_TTY, 13, "terminal")   \
+  /* Per-service credentials (issue 10): capabilities and no_new_privs. */ \
+  X(STEP_KEEPCAPS, 14, "PR_SET_KEEPCAPS") \
+  X(STEP_CAPSET, 15, "capset")   \
+  X(STEP_AMBIENT, 16, "PR_CAP_AMBIENT_RAISE") \
+  X(STEP_NO_NEW_PRIVS, 17, "PR_SET_NO_NEW_PRIVS")
 
 /* The step of the child's start-up that failed, reported with errno. */
 #define SPAWN_STEP_ENUM(name, value, text) name = value,
@@ -75,6 +80,14 @@ struct spawn_options {
    * after the '=' before execve. The buffer must also be one of the strings
    * in envp. */
   char *listen_pid_env;
+  /* Per-service credentials (issue 10), with set_ids and a uid other than 0:
+   * if set_caps, the permitted and inheritable sets become exactly caps (two
+   * 32-bit words, low first) and each of them is raised as an ambient
+   * capability, so it survives execve (capabilities(7)); the effective set
+   * stays empty until then. With no_new_privs, PR_SET_NO_NEW_PRIVS last. */
+  int set_caps;
+  unsigned int caps[2];
+  int no_new_privs;
 };
 
 struct spawn_result {

@@ -25,6 +25,11 @@ export interface NativeSpawnOptions {
   keep?: number[];
   /** Index into envp of an entry the child rewrites to LISTEN_PID=<its pid>. */
   listenPidIndex?: number;
+  // Per-service credentials (issue 10): child steps after the uid change.
+  /** [lo, hi]: permitted, inheritable and ambient capabilities in the child (with uid). */
+  caps?: [number, number];
+  /** 1: PR_SET_NO_NEW_PRIVS in the child, just before execve. */
+  noNewPrivs?: number;
 }
 
 export type NativeSpawnResult = { pid: number } | { errno: number; step: number };
@@ -57,6 +62,8 @@ export interface NativeConstants {
     readonly LOST: number;
     /** The same for signals the handler did forward: only their notice was lost. */
     readonly LOST_FORWARDED: number;
+    /** a = pid, b = its session, right before that pid's EXIT (with reapReportSessions). */
+    readonly SESSION: number;
   };
 }
 
@@ -95,6 +102,9 @@ export interface Binding {
   reapUnwatch(pid: number): number;
   /** Whether every reaped pid is reported, watched or not (-vv). */
   reapReportAll(on: boolean): number;
+  /** Whether each reported EXIT is preceded by a SESSION event (the session the process belonged
+   * to, read from the zombie before it was reaped): the services supervisor attributes orphans. */
+  reapReportSessions(on: boolean): number;
   /** [SIGRTMIN, SIGRTMAX] as glibc defines them (glibc keeps 32 and 33 for itself). */
   sigrtRange(): [number, number];
   /** Catches each signal. The handler forwards by itself where signalsRoute says; what JavaScript must
@@ -167,6 +177,18 @@ export interface Binding {
   /** pidfd_send_signal(fd, sig, NULL, 0): -ESRCH once the pinned process has been reaped. */
   pidfdSendSignal(fd: number, sig: number): number;
   readonly PIDFD_PIN_PROC_DIR: number;
+  // Services: readiness wires (issue 10; native/notify.c).
+  /** pipe2(O_CLOEXEC): [read end, write end]. */
+  pipe(): [number, number] | number;
+  /** One datagram without blocking; -EAGAIN when none is queued. Passed fds are closed. */
+  notifyRecv(fd: number): Buffer | number;
+  /** One datagram to a unix socket path ('@' first: abstract). */
+  notifySend(path: Buffer, message: Buffer): number;
+  /** read(2) once, at most 512 bytes: empty at EOF. */
+  fdRead(fd: number): Buffer | number;
+  /** Calls onReadable(fd) whenever fd is readable (level-triggered), until fdWatchStop(fd). */
+  fdWatchStart(fd: number, onReadable: (fd: number) => void): number;
+  fdWatchStop(fd: number): number;
 }
 
 /** glibc's version ("2.36"), or null on musl and other C libraries. */

@@ -4,7 +4,7 @@ import { BOOLEANS, GROUPS, OPTIONS, type Group, type OptionEntry } from './optio
 
 export const USAGE = 'usage: tsinit [-h] [-V] [-v]... [-c] [-u USER[:GROUP]] [--listen SPEC]... [--grace DURATION] [OPTION]... [--] COMMAND [ARG...]';
 
-const HEADINGS: Readonly<Record<Group, string>> = { general: 'options', lifecycle: 'lifecycle', privileges: 'privileges' };
+const HEADINGS: Readonly<Record<Group, string>> = { general: 'options', lifecycle: 'lifecycle', privileges: 'privileges', services: 'services' };
 /** Where the help text starts, as getopt-style tools (and tini) align it. */
 const COLUMN = 24;
 

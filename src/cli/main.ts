@@ -120,6 +120,11 @@ export function runMain(deps: MainDeps): Promise<number> {
     log.warning('not PID 1 and not a subreaper (--no-subreaper or TSINIT_SUBREAPER=0): orphans re-parent past tsinit and it will not reap them');
   }
 
+  // Several services from a configuration file: a module of its own, loaded only here.
+  if (o.config !== undefined) {
+    return (require('../services/run') as typeof import('../services/run')).runServices(o, { env: deps.env, setSignalHandler: deps.setSignalHandler, log });
+  }
+
   // Everything privileged happens here, before the spawn: binding sockets,
   // then the irreversible drop of tsinit's own credentials.
   let prep: Prepared;

@@ -50,13 +50,16 @@ export interface Options {
   dryRun: boolean;
   /** PR_SET_NO_NEW_PRIVS before running the command (default on). */
   noNewPrivs: boolean;
+
+  // Several services.
+  /** --config FILE (or TSINIT_CONFIG): supervise the services it describes (src/services/run.ts). */
+  config: string | undefined;
 }
 
 type Field = Exclude<keyof Options, 'command'>;
 
-/** Sections of --help and of the README, in order. A `services` group
- * (--config, --procfile) joins when that mode lands. */
-export const GROUPS = ['general', 'lifecycle', 'privileges'] as const;
+/** Sections of --help and of the README, in order. */
+export const GROUPS = ['general', 'lifecycle', 'privileges', 'services'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** What an entry tells the parser, the help and the consumers. */
@@ -277,6 +280,13 @@ export const OPTIONS = [
     help: 'print the resolved plan as JSON and exit',
     doc: 'print the resolved plan as JSON and exit 0, binding and running nothing',
     parse: () => true,
+  }),
+  opt({
+    long: 'config', value: 'FILE', group: 'services', field: 'config', default: () => undefined,
+    help: ['supervise the services of FILE (.toml or .json); a COMMAND', 'given too runs as the essential service main'],
+    doc: 'supervise the services FILE describes (`.toml` or `.json`, see Several services); a COMMAND given too runs as the essential service `main`',
+    parse: text,
+    env: { name: 'TSINIT_CONFIG', value: 'FILE' },
   }),
 ] as const;
 

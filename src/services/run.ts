@@ -1,0 +1,168 @@
+// tsinit --config FILE: load and check the plan (every mistake exits 2 with
+// nothing started), print it for --dry-run, bind every listen socket and make
+// every notify socket while tsinit is root, then hand over to the formation.
+// Loaded only with --config, so single-command mode never pays for it.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { native, type EventHandler } from '../native';
+import { envGet } from '../core/proc';
+import { errnoMessage } from '../core/errno';
+import type { Logger } from '../core/log';
+import { addressOf } from '../privileges/listen';
+import { bindListen, closeAll, type Bound } from '../privileges/sockets';
+import { ConfigError } from '../config/load';
+import { makePlan, type Plan } from '../config/plan';
+import { describePlan } from '../config/describe';
+import { processEvents } from './events';
+import { Formation } from './formation';
+import { NotifyChannel } from './readiness';
+import type { Resources } from './launch';
+
+export const SERVICES_EXIT = { usage: 2, setup: 125 } as const;
+
+/** The options of the command line that matter here (a subset of cli/args.ts's Options). */
+export interface ServicesOptions {
+  config: string | undefined;
+  command: Buffer[];
+  dryRun: boolean;
+  remapExit: ReadonlyMap<number, number>;
+  user: string | undefined;
+  groups: string | undefined;
+  listen: string[];
+  caps: string[];
+  workdir: string | undefined;
+  umask: string | undefined;
+  /** tsinit's own parent-death signal (--pdeathsig), or 0. */
+  pdeathsig: number;
+}
+
+export interface ServicesDeps {
+  env: Buffer[];
+  setSignalHandler(handler: EventHandler): void;
+  log: Logger;
+}
+
+/** Where notify sockets go: runtime_dir, else /run/tsinit as root, else a directory of this user's under TMPDIR. */
+function runtimeBase(plan: Plan): string {
+  if (plan.global.runtimeDir !== null) return plan.global.runtimeDir;
+  return process.geteuid?.() === 0 ? '/run/tsinit' : `${os.tmpdir()}/tsinit-${process.geteuid?.()}`;
+}
+
+interface Held {
+  bound: Bound[];
+  resources: Map<string, Resources>;
+  channels: Map<string, NotifyChannel>;
+  runtimeDir: string | null;
+  devNull: number;
+}
+
+/** Closes what tsinit holds. removeFiles: also the unix listen socket files it created (after a failed start-up; at
+ * the end they stay, as in single-command mode). The notify sockets' directory always goes. */
+function release(h: Held, removeFiles: boolean): void {
+  closeAll(h.bound, removeFiles);
+  for (const ch of h.channels.values()) ch.close();
+  if (h.runtimeDir !== null) fs.rmSync(h.runtimeDir, { recursive: true, force: true });
+  if (h.devNull >= 0) fs.closeSync(h.devNull);
+}
+
+/** Everything privileged, before any service starts: sockets bound, notify sockets made. A message on failure. */
+function acquire(plan: Plan, log: Logger): Held | string {
+  const h: Held = { bound: [], resources: new Map(), channels: new Map(), runtimeDir: null, devNull: -1 };
+  try {
+    h.devNull = fs.openSync('/dev/null', 'r+');
+    for (const s of plan.services) {
+      const fds: number[] = [];
+      for (const spec of s.listen) {
+        const b = bindListen(spec);
+        if ('errno' in b) throw new Error(`service ${s.name}: cannot ${b.step} listen ${spec.text}: ${errnoMessage(b.errno)}`);
+        h.bound.push(b);
+        fds.push(b.fd);
+        log.info(`service ${s.name}: bound ${spec.kind} ${addressOf(spec)} for fd ${2 + fds.length} (${spec.name})`);
+      }
+      let notifyPath: string | null = null;
+      if (s.ready.kind === 'notify') {
+        if (h.runtimeDir === null) {
+          const base = runtimeBase(plan);
+          fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+          h.runtimeDir = fs.mkdtempSync(`${base}/notify-`);
+          // Traversable, not listable: each service's own directory inside is 0700.
+          fs.chmodSync(h.runtimeDir, 0o711);
+        }
+        const id = s.identity;
+        const ch = NotifyChannel.open(`${h.runtimeDir}/${h.channels.size}`, id ? id.uid : (process.geteuid?.() ?? 0), id ? id.gid : (process.getegid?.() ?? 0));
+        if (typeof ch === 'string') throw new Error(`service ${s.name}: notify socket: ${ch}`);
+        h.channels.set(s.name, ch);
+        notifyPath = ch.path;
+      }
+      h.resources.set(s.name, { listenFds: fds, devNull: h.devNull, notifyPath });
+    }
+    return h;
+  } catch (err) {
+    release(h, true);
+    const e = err as NodeJS.ErrnoException;
+    return e.code !== undefined && e.path !== undefined ? `${e.path}: ${e.code}` : e.message;
+  }
+}
+
+export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<number> {
+  const { log } = deps;
+  const single = (['user', 'groups', 'workdir', 'umask'] as const).find((k) => o[k] !== undefined) ?? (o.listen.length > 0 ? 'listen' : o.caps.length > 0 ? 'cap' : null);
+  if (single !== null) {
+    log.error(`--${single} is for single-command mode; with --config, set ${single === 'cap' ? 'caps' : single} in the service's table`);
+    return Promise.resolve(SERVICES_EXIT.usage);
+  }
+  let plan: Plan;
+  try {
+    plan = makePlan({ file: o.config!, command: o.command, env: deps.env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    log.error(err.message);
+    return Promise.resolve(SERVICES_EXIT.usage);
+  }
+  if (o.dryRun) {
+    fs.writeSync(1, `${JSON.stringify(describePlan(plan), null, 2)}\n`);
+    return Promise.resolve(0);
+  }
+  for (const s of plan.services) {
+    if (s.log !== 'raw') log.warning(`service ${s.name}: log = "${s.log}" is not built yet: its output goes straight to tsinit's stdout and stderr`);
+  }
+  const held = acquire(plan, log);
+  if (typeof held === 'string') {
+    log.error(held);
+    return Promise.resolve(SERVICES_EXIT.setup);
+  }
+  const upstream = envGet(deps.env, 'NOTIFY_SOCKET') ?? null;
+  // tini -p, as in single-command mode (tsinit's credentials do not change here, so it is set once).
+  if (o.pdeathsig !== 0) {
+    const r = native.prctlSetPdeathsig(o.pdeathsig);
+    if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
+  }
+  // The point of no return: services start; from here on PID 1 only warns.
+  // A bug in a timer or watcher callback must not take every service down
+  // with tsinit (catatonit's rule): it is logged and tsinit carries on.
+  process.on('uncaughtException', (err) => log.warning(`internal error, carrying on: ${err.stack ?? String(err)}`));
+  return new Promise<number>((resolve) => {
+    const formation = new Formation({
+      plan,
+      log,
+      resources: held.resources,
+      channels: held.channels,
+      remapExit: o.remapExit,
+      isPid1: process.pid === 1,
+      upstream: upstream === null ? null : Buffer.from(upstream),
+      cleanup: () => release(held, false),
+      onDone: resolve,
+    });
+    const events = processEvents(formation);
+    formation.drain = events.drain;
+    deps.setSignalHandler((ev) => {
+      try {
+        events.handler(ev);
+      } catch (err) {
+        log.warning(`internal error, carrying on: ${(err as Error).stack ?? String(err)}`);
+      }
+    });
+    formation.start();
+  });
+}
+

@@ -1,0 +1,296 @@
+// One service as a state machine (after systemd's and supervisord's
+// documented states): every transition goes through go(), which logs it as
+// a service-* event and tells the formation. Timers exist only while
+// something is pending (a backoff, a readiness timeout, a stop timeout):
+// one slot, since no two are ever pending at once.
+import * as os from 'node:os';
+import { native } from '../native';
+import { exitStatusOf, type Exit } from '../core/reaper';
+import { signalName } from '../core/signals';
+import type { Fields, Level, Logger } from '../core/log';
+import type { SpawnError } from '../core/spawn';
+import type { ServicePlan } from '../config/plan';
+import { spawnFailureStatus } from './launch';
+import { execProbe, pipeProbe, tcpProbe, type CheckHost, type NotifyChannel, type Probe } from './readiness';
+import { sessionMembers } from './sessions';
+
+const S = os.constants.signals;
+
+/**
+ * stopped: not started yet (waiting for its dependencies); starting: running,
+ * not ready yet; ready; backoff: waiting to restart; stopping: its stop
+ * signal was sent; exited: ended for good, successfully or as asked;
+ * failed: ended for good, failed (or its start limit was hit).
+ */
+export type State = 'stopped' | 'starting' | 'ready' | 'backoff' | 'stopping' | 'exited' | 'failed';
+
+export interface ServiceHost extends CheckHost {
+  log: Logger;
+  /** The whole formation is stopping: nothing restarts. */
+  stopping(): boolean;
+  /** What is left of the global stop budget, in ms; null: no budget. */
+  budgetLeft(): number | null;
+  /** Spawns the service (readyFd: the write end of its readiness pipe); throws a SpawnError. */
+  spawnService(svc: Service, readyFd: number | undefined): number;
+  notifyChannel(svc: Service): NotifyChannel | null;
+  changed(svc: Service): void;
+}
+
+export class Service {
+  readonly plan: ServicePlan;
+  readonly name: string;
+  state: State = 'stopped';
+  /** The running leader, until it is reaped; 0 otherwise. */
+  pid = 0;
+  /** The session of the current or last instance (its leader's pid). */
+  sid = 0;
+  /** Reached ready (or ended successfully) at least once: dependents may start. */
+  everUp = false;
+  /** Started at least once: a restart checks that its user still exists. */
+  everStarted = false;
+  /** The last instance's exit status (code, or 128+signal; 127/126/125 when it never ran). */
+  status: number | null = null;
+  private readonly host: ServiceHost;
+  private starts: number[] = [];
+  private failures = 0;
+  private startedAt = 0;
+  private probe: Probe | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  /** Why it is stopping: asked to (no restart), or a failed start being cleaned up. */
+  private stopReason: 'request' | 'failed-start' = 'request';
+
+  constructor(plan: ServicePlan, host: ServiceHost) {
+    this.plan = plan;
+    this.name = plan.name;
+    this.host = host;
+  }
+
+  get ended(): boolean {
+    return this.state === 'exited' || this.state === 'failed';
+  }
+
+  /** The one place a state changes. */
+  private go(to: State, event: string, text: string, level: Level = 'info', fields: Fields = {}): void {
+    const from = this.state;
+    this.state = to;
+    this.host.log.event(level, `service-${event}`, `service ${this.name}: ${text}`, { service: this.name, from, to, ...fields });
+    this.host.changed(this);
+  }
+
+  private arm(ms: number, fn: () => void): void {
+    this.disarm();
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      fn();
+    }, ms);
+  }
+
+  private disarm(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private cancelProbe(): void {
+    this.probe?.cancel();
+    this.probe = null;
+  }
+
+  start(): void {
+    if (this.host.stopping() || (this.state !== 'stopped' && this.state !== 'backoff')) return;
+    const now = Date.now();
+    this.starts.push(now);
+    this.startedAt = now;
+    const ready = this.plan.ready;
+    let pipe: [number, number] | null = null;
+    if (ready.kind === 'fd') {
+      const p = native.pipe();
+      if (typeof p === 'number') return this.startFailed(125, `cannot make its readiness pipe: error ${-p}`);
+      pipe = p;
+    }
+    let pid: number;
+    try {
+      pid = this.host.spawnService(this, pipe?.[1]);
+    } catch (err) {
+      if (pipe) pipe.forEach((fd) => native.close(fd));
+      return this.startFailed(spawnFailureStatus(err as SpawnError), (err as Error).message);
+    }
+    if (pipe) native.close(pipe[1]);
+    this.everStarted = true;
+    this.pid = pid;
+    this.sid = pid;
+    this.host.watchPid(pid, (e) => this.exited(e));
+    this.go('starting', 'started', `started (pid ${pid})`, 'info', { pid });
+    switch (ready.kind) {
+      case 'none':
+        return this.becameReady('started');
+      case 'fd':
+        this.probe = pipeProbe(pipe![0], () => this.becameReady(`newline on fd ${ready.fd}`));
+        break;
+      case 'tcp':
+        this.probe = tcpProbe(ready.address, ready.intervalMs, () => this.becameReady(`tcp ${ready.address} accepts`));
+        break;
+      case 'exec':
+        this.probe = execProbe(this.host, ready.argv.map((a) => Buffer.from(a)), ready.intervalMs, () => this.becameReady('check exited 0'), (why) => this.failedStart(why));
+        break;
+      case 'notify':
+        // Messages arrive through the formation's channel for this service (notified()).
+        break;
+    }
+    if (ready.timeoutMs !== null && (this.state as State) === 'starting') {
+      this.arm(ready.timeoutMs, () => this.failedStart(`not ready within ${ready.timeoutMs} ms`));
+    }
+  }
+
+  /** An sd_notify message on this service's own socket. */
+  notified(m: { ready: boolean; stopping: boolean; status: string | null }): void {
+    if (m.status !== null) this.host.log.event('info', 'service-status', `service ${this.name}: status: ${m.status}`, { service: this.name, status: m.status });
+    if (m.stopping) this.host.log.event('info', 'service-stopping-notified', `service ${this.name}: says it is stopping`, { service: this.name });
+    if (m.ready && this.plan.ready.kind === 'notify') this.becameReady('READY=1');
+  }
+
+  private becameReady(how: string): void {
+    if (this.state !== 'starting') return;
+    this.cancelProbe();
+    this.disarm();
+    this.everUp = true;
+    this.go('ready', 'ready', `ready (${how})`);
+  }
+
+  /** It never ran (exec failed, ...): the restart policy decides. */
+  private startFailed(status: number, why: string): void {
+    this.status = status;
+    this.host.log.event('warning', 'service-start-failed', `service ${this.name}: cannot start: ${why}`, { service: this.name, status });
+    this.end(true);
+  }
+
+  /** It runs but did not become ready (timeout, check missing): a failed start; stop it, then the policy decides. */
+  private failedStart(why: string): void {
+    if (this.state !== 'starting') return;
+    this.cancelProbe();
+    this.stopReason = 'failed-start';
+    this.sendStop();
+    this.go('stopping', 'start-failed', `${why}: a failed start; sending ${signalName(this.plan.stop.signal)}`, 'warning');
+  }
+
+  /** Its leader was reaped. */
+  private exited(e: Exit): void {
+    this.pid = 0;
+    this.status = exitStatusOf(e);
+    this.cancelProbe();
+    const how = e.code !== null ? `exited with status ${e.code}` : `was killed by ${signalName(e.signal!)}`;
+    const fields = { pid: this.sid, code: e.code, signal: e.signal, status: this.status };
+    if (this.state === 'stopping') {
+      this.host.log.event('info', 'service-exited', `service ${this.name} (pid ${this.sid}) ${how}`, { service: this.name, ...fields });
+      if (this.stopReason === 'failed-start') this.end(true);
+      else this.host.changed(this); // the formation checks whether its session is empty
+      return;
+    }
+    const failure = !(e.code !== null && this.plan.restart.success.includes(e.code)) || (this.state === 'starting' && this.plan.ready.kind !== 'none');
+    this.host.log.event(failure ? 'warning' : 'info', 'service-exited', `service ${this.name} (pid ${this.sid}) ${how}`, { service: this.name, ...fields });
+    // What it leaves behind in its session is asked to stop too (systemd's
+    // KillMode=control-group): the session's id stays allocated while any
+    // member lives, so the group signal reaches only those.
+    native.kill(-this.sid, this.plan.stop.signal);
+    native.kill(-this.sid, S.SIGCONT);
+    if (e.code === 0 && !failure) this.everUp = true;
+    this.end(failure);
+  }
+
+  /** This instance is over: restart per policy, or end for good. */
+  private end(failure: boolean): void {
+    this.disarm();
+    const r = this.plan.restart;
+    const again = !this.host.stopping() && (r.policy === 'always' || (r.policy === 'on-failure' && failure));
+    if (!again) {
+      if (failure) this.go('failed', 'failed', `failed for good (status ${this.status})`, 'warning', { status: this.status });
+      else this.go('exited', 'ended', `ended for good (status ${this.status})`, 'info', { status: this.status });
+      return;
+    }
+    const now = Date.now();
+    if (now - this.startedAt >= r.resetAfterMs) this.failures = 0;
+    this.starts = this.starts.filter((t) => now - t < r.limitIntervalMs);
+    if (r.limit > 0 && this.starts.length >= r.limit) {
+      this.go('failed', 'failed', `started ${this.starts.length} times within ${r.limitIntervalMs} ms: start limit hit, giving up (status ${this.status})`, 'warning', {
+        status: this.status,
+        reason: 'start-limit',
+      });
+      return;
+    }
+    const delay = Math.min(r.backoffMs * 2 ** this.failures, r.backoffMaxMs);
+    this.failures++;
+    this.arm(delay, () => this.start());
+    this.go('backoff', 'backoff', `restarting in ${delay} ms`, 'info', { delayMs: delay, status: this.status });
+  }
+
+  /** Its stop signal (and SIGCONT, so a stopped process can act on it) to its process group; SIGKILL after stop.timeout. */
+  private sendStop(): void {
+    const sig = this.plan.stop.signal;
+    if (this.pid > 0) {
+      // The leader is unreaped, so its pid (and group id) is pinned.
+      native.kill(-this.pid, sig);
+      if (sig !== S.SIGCONT && sig !== S.SIGKILL) native.kill(-this.pid, S.SIGCONT);
+    }
+    let ms = this.plan.stop.timeoutMs;
+    const left = this.host.budgetLeft();
+    if (left !== null && ms !== null) ms = Math.min(ms, left);
+    if (ms !== null) this.arm(ms, () => this.killTree(`stop timeout (${ms} ms) over`));
+  }
+
+  /** Asked to stop (the formation is stopping, dependents first). */
+  stop(): void {
+    switch (this.state) {
+      case 'stopped':
+      case 'backoff':
+        this.disarm();
+        this.go('exited', 'stopped', this.state === 'stopped' ? 'never started: stopping' : 'not restarted: stopping');
+        return;
+      case 'starting':
+      case 'ready':
+        this.cancelProbe();
+        this.stopReason = 'request';
+        this.sendStop();
+        this.go('stopping', 'stopping', `sending ${signalName(this.plan.stop.signal)} to process group ${this.pid}`, 'info', { signal: this.plan.stop.signal });
+        return;
+      case 'stopping':
+        // A failed start being stopped: now it stays stopped.
+        this.stopReason = 'request';
+        if (this.pid === 0) this.host.changed(this);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** A dependency ended for good without ever being ready: this one cannot start (systemd's Requires=). */
+  dependencyFailed(dep: Service): void {
+    if (this.state !== 'stopped') return;
+    this.status = dep.status;
+    this.go('failed', 'failed', `not started: its dependency ${dep.name} failed`, 'warning', { dependency: dep.name });
+  }
+
+  /** Whether it waits for the rest of its session to go (leader reaped, stop asked for). */
+  get draining(): boolean {
+    return this.state === 'stopping' && this.pid === 0 && this.stopReason === 'request';
+  }
+
+  /** Called by the formation when no live process of its session is left. */
+  sessionEmpty(): void {
+    if (!this.draining) return;
+    this.disarm();
+    this.go('exited', 'stopped', `stopped (status ${this.status})`, 'info', { status: this.status });
+  }
+
+  /** SIGKILL to its process group and to every process of its session. */
+  killTree(why: string): void {
+    if (this.ended || this.sid === 0) return;
+    const members = sessionMembers(new Set([this.sid])).get(this.sid) ?? [];
+    this.host.log.event('warning', 'service-killed', `service ${this.name}: ${why}: SIGKILL to its ${members.length} process(es)`, { service: this.name, signal: S.SIGKILL });
+    if (this.pid > 0) native.kill(-this.pid, S.SIGKILL);
+    for (const p of members) native.kill(p, S.SIGKILL);
+  }
+
+  /** A forwarded signal (its `signals` list) to its process group, while its leader is pinned. */
+  forward(sig: number): void {
+    if (this.pid > 0 && this.plan.signals.includes(sig)) native.kill(-this.pid, sig);
+  }
+}
