@@ -117,9 +117,10 @@ Module.prototype.require = function (id) { fs.appendFileSync(process.env.REQ_LOG
     };
     const plain = required(['--', 'true']);
     const local = [...new Set(plain.filter((id) => id.startsWith('.')))];
-    // cli.js, native.js and core/signals.js before the handlers; then dist/boot.js,
-    // the bundle, which uses those two again rather than copies of its own.
-    assert.equal(local, ['./native', './core/signals', './boot', './core/signals.js', './native.js']);
+    // cli.js, native.js and core/signals.js (which asks the addon for the
+    // real-time range) before the handlers; then dist/boot.js, the bundle,
+    // which uses those two again rather than copies of its own.
+    assert.equal(local, ['./native', './core/signals', '../native', './boot', './core/signals.js', './native.js']);
     assert.not.ok(plain.includes('node:net'), 'a plain run loaded node:net');
     // A privilege option loads privdrop from tsc's own file (not from the bundle), and listen.ts loads node:net.
     const priv = required(['--umask', '022', '--', 'true']);
