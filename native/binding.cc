@@ -708,12 +708,6 @@ void SpawnCredentials(Napi::Object o, spawn_options* opt) {
   opt->no_new_privs = OptInt(o, "noNewPrivs", 0) != 0 ? 1 : 0;
 }
 
-Napi::Value Pipe(const Napi::CallbackInfo& info) {
-  int fds[2];
-  int r = nt_pipe(fds);
-  return r < 0 ? N(info, r) : Numbers(info, fds, 2);
-}
-
 // One datagram as a Buffer, or -errno (-EAGAIN: none queued).
 Napi::Value NotifyRecv(const Napi::CallbackInfo& info) {
   int fd = Int(info, 0, "fd");
@@ -874,7 +868,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pipe2", Napi::Function::New(env, Pipe2));
   exports.Set("writeNowait", Napi::Function::New(env, WriteNowait));
   // services: readiness wires (issue 10)
-  exports.Set("pipe", Napi::Function::New(env, Pipe));
   exports.Set("notifyRecv", Napi::Function::New(env, NotifyRecv));
   exports.Set("notifySend", Napi::Function::New(env, NotifySend));
   exports.Set("fdRead", Napi::Function::New(env, FdRead));

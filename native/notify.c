@@ -11,8 +11,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int nt_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC) < 0 ? -errno : 0; }
-
 int nt_recv(int fd, char *buf, size_t len) {
   struct iovec iov = {buf, len};
   /* Room for a few passed descriptors: systemd accepts up to 768 for its fd

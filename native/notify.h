@@ -11,8 +11,6 @@
 extern "C" {
 #endif
 
-/* pipe2(O_CLOEXEC): fds[0] read end, fds[1] write end. */
-int nt_pipe(int fds[2]);
 
 /* One datagram from fd without blocking (MSG_DONTWAIT), at most len bytes.
  * Descriptors passed along (FDSTORE=1) are closed at once: tsinit keeps no

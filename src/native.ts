@@ -178,8 +178,6 @@ export interface Binding {
   pidfdSendSignal(fd: number, sig: number): number;
   readonly PIDFD_PIN_PROC_DIR: number;
   // Services: readiness wires (issue 10; native/notify.c).
-  /** pipe2(O_CLOEXEC): [read end, write end]. */
-  pipe(): [number, number] | number;
   /** One datagram without blocking; -EAGAIN when none is queued. Passed fds are closed. */
   notifyRecv(fd: number): Buffer | number;
   /** One datagram to a unix socket path ('@' first: abstract). */

@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../core/log';
 import { native, type EventHandler } from '../native';
 import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
+import { hasPrefix } from '../core/proc';
 import { spawnCommand, type SpawnError } from '../core/spawn';
 import { planTerminal } from '../core/tty';
 import { Supervisor } from '../supervise/supervisor';
@@ -55,7 +56,7 @@ const LISTEN_ = Buffer.from('LISTEN_');
  * privileged, or LISTEN_* variables to hand on or remove. Without, it is not
  * even loaded, which keeps the usual start-up and tsinit's memory small. */
 function privilegeWork(o: Options, env: readonly Buffer[]): boolean {
-  return privilegedOptionGiven(o) || env.some((e) => e.length > LISTEN_.length && e.subarray(0, LISTEN_.length).equals(LISTEN_));
+  return privilegedOptionGiven(o) || env.some((e) => e.length > LISTEN_.length && hasPrefix(e, LISTEN_));
 }
 
 /**

@@ -40,7 +40,8 @@ export const LAUNCHER_FDS = 'TSINIT_INHERITED_FDS';
 const HIDE = Buffer.from(HIDE_PREFIX);
 const MARK = Buffer.from(`${LAUNCHER_FDS}=`);
 
-function startsWith(e: Buffer, prefix: Buffer): boolean {
+/** Whether the bytes of e begin with prefix (an environment entry and "NAME="). */
+export function hasPrefix(e: Buffer, prefix: Buffer): boolean {
   return e.length >= prefix.length && e.subarray(0, prefix.length).equals(prefix);
 }
 
@@ -50,9 +51,9 @@ function startsWith(e: Buffer, prefix: Buffer): boolean {
  * tsinit was not started through the launcher (`node dist/cli.js`), and the
  * environment is already the original. */
 export function restoreEnv(env: readonly Buffer[]): Buffer[] {
-  const mark = env.findIndex((e) => startsWith(e, MARK));
+  const mark = env.findIndex((e) => hasPrefix(e, MARK));
   if (mark < 0) return [...env];
-  return env.filter((_, i) => i !== mark).map((e) => (startsWith(e, HIDE) ? e.subarray(HIDE.length) : e));
+  return env.filter((_, i) => i !== mark).map((e) => (hasPrefix(e, HIDE) ? e.subarray(HIDE.length) : e));
 }
 
 /** The environment tsinit was started with, byte for byte, in order, with
@@ -70,6 +71,6 @@ export function rawEnv(): Buffer[] {
 /** The value of NAME in a raw environment, or undefined. */
 export function envGet(env: readonly Buffer[], name: string): Buffer | undefined {
   const prefix = Buffer.from(`${name}=`);
-  for (const e of env) if (e.length >= prefix.length && e.subarray(0, prefix.length).equals(prefix)) return e.subarray(prefix.length);
+  for (const e of env) if (hasPrefix(e, prefix)) return e.subarray(prefix.length);
   return undefined;
 }

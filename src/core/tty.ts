@@ -3,6 +3,7 @@
 import { native } from '../native';
 import { SESSION, TTY } from './spawn';
 import type { Logger } from './log';
+import { errnoMessage } from './errno';
 
 export interface TerminalPlan {
   session: (typeof SESSION)[keyof typeof SESSION];
@@ -39,7 +40,7 @@ export function planTerminal(log: Logger): TerminalPlan {
       log.info('handing the controlling terminal to the command');
       return { session: SESSION.setsid, tty: TTY.acquire };
     }
-    log.warning(`cannot give up the controlling terminal (error ${-r}): the command shares tsinit's session`);
+    log.warning(`cannot give up the controlling terminal (${errnoMessage(r)}): the command shares tsinit's session`);
   }
   log.info('the command becomes the foreground process group of the shared terminal');
   return { session: SESSION.setpgid, tty: TTY.foreground };

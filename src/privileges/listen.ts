@@ -4,7 +4,7 @@
 // sockets.ts's job.
 import * as net from 'node:net';
 import { constants } from '../native';
-import { envGet } from '../core/proc';
+import { envGet, hasPrefix } from '../core/proc';
 import { resolveOwner, type UserDb } from './users';
 
 export const SD_LISTEN_FDS_START = 3;
@@ -149,12 +149,12 @@ export function listenEnv(env: readonly Buffer[], names: readonly string[]): { e
   const prefixes = LISTEN_VARS.map((v) => Buffer.from(`${v}=`));
   const removed: string[] = [];
   const out = env.filter((e) => {
-    const hit = prefixes.findIndex((p) => e.length >= p.length && e.subarray(0, p.length).equals(p));
+    const hit = prefixes.findIndex((p) => hasPrefix(e, p));
     if (hit >= 0) removed.push(LISTEN_VARS[hit]!);
     return hit < 0;
   });
   if (names.length === 0) return { env: out, listenPidIndex: undefined, removed };
   out.push(Buffer.from(`LISTEN_FDS=${names.length}`), Buffer.from(`LISTEN_FDNAMES=${names.join(':')}`, 'latin1'));
-  out.push(Buffer.from('LISTEN_PID='));
+  out.push(Buffer.from(constants.LISTEN_PID_PREFIX));
   return { env: out, listenPidIndex: out.length - 1, removed };
 }

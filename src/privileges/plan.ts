@@ -4,6 +4,7 @@
 import { lastCap, resolveCaps, riskWarning } from './caps';
 import { readUserDb, resolveIdentity, type Identity, type UserDb } from './users';
 import { MAX_LISTEN, SD_LISTEN_FDS_START, inheritedActivation, listenEnv, parseListen, type Activation, type ListenSpec } from './listen';
+import { hasPrefix } from '../core/proc';
 
 /**
  * What the privileges layer reads of the command line: its own input, so
@@ -53,7 +54,7 @@ function withHome(env: readonly Buffer[], home: string): Buffer[] {
   const out: Buffer[] = [];
   let placed = false;
   for (const e of env) {
-    if (e.length >= prefix.length && e.subarray(0, prefix.length).equals(prefix)) {
+    if (hasPrefix(e, prefix)) {
       if (!placed) out.push(entry);
       placed = true;
     } else out.push(e);

@@ -20,12 +20,16 @@ import { identityGone, spawnRequest, type Resources } from './launch';
 import type { NotifyChannel } from './readiness';
 import { Service, type ServiceHost } from './service';
 import { sessionMembers } from './sessions';
+import type { Relay } from './relay';
+import { errnoMessage } from '../core/errno';
 
 const S = os.constants.signals;
 /** What stops everything: docker stop and Kubernetes send TERM; a terminal INT; s6 and systemd also take QUIT and PWR. */
 const STOP_SIGNALS: readonly number[] = [S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGPWR ?? 30];
 /** After SIGKILL at the end of the budget, how long the kernel gets before tsinit leaves anyway. */
 const AFTER_KILL_MS = 2000;
+/** How long the relay gets, once nothing is left, to write out what it holds. */
+const RELAY_DRAIN_MS = 2000;
 /** Sessions remembered for naming where an adopted orphan came from. */
 const SESSIONS_KEPT = 1024;
 
@@ -40,6 +44,8 @@ export interface FormationOptions {
   upstream: Buffer | null;
   /** Closes what tsinit holds (sockets, the runtime directory); called once, at the end. */
   cleanup(): void;
+  /** The log relay for services with log = "prefix" or "json" (relay.ts), or null when none has. */
+  relay: Relay | null;
   onDone(status: number): void;
 }
 
@@ -80,7 +86,17 @@ export class Formation implements ProcessSink {
       spawnService: (svc, readyFd) => {
         const gone = svc.everStarted ? identityGone(plan) : null;
         if (gone !== null) throw new Error(gone);
-        const pid = spawnCommand(spawnRequest(plan, res(), readyFd === undefined ? {} : { readyFd }));
+        const req = spawnRequest(plan, res(), readyFd === undefined ? {} : { readyFd });
+        // log = "prefix" or "json": fds 1 and 2 are the write ends of new
+        // pipes the relay reads; tsinit's copies close once the spawn returned.
+        const pipes = plan.log !== 'raw' && this.o.relay ? this.o.relay.open(name, plan.log) : null;
+        if (pipes) req.map = [...(req.map ?? []), ...pipes.map];
+        let pid: number;
+        try {
+          pid = spawnCommand(req);
+        } finally {
+          pipes?.closeChildEnds();
+        }
         this.sessions.set(pid, svc.name);
         // Bounded, so a crash loop without a start limit cannot grow it: the oldest sessions go first.
         if (this.sessions.size > SESSIONS_KEPT) this.sessions.delete(this.sessions.keys().next().value!);
@@ -227,7 +243,7 @@ export class Formation implements ProcessSink {
   private tellUpstream(msg: string): void {
     if (this.o.upstream === null) return;
     const r = native.notifySend(this.o.upstream, Buffer.from(msg));
-    if (r < 0) this.o.log.warning(`cannot notify NOTIFY_SOCKET ${this.o.upstream.toString()}: error ${-r}`);
+    if (r < 0) this.o.log.warning(`cannot notify NOTIFY_SOCKET ${this.o.upstream.toString()}: ${errnoMessage(r)}`);
   }
 
   private stopAll(why: string): void {
@@ -312,6 +328,24 @@ export class Formation implements ProcessSink {
     const status = this.o.remapExit.get(raw) ?? raw;
     if (status !== raw) this.o.log.event('info', 'exit-remapped', `status ${raw} remapped to ${status}`, { from: raw, to: status });
     this.o.log.event('info', 'exit', `exiting with status ${status}`, { status });
-    this.o.onDone(status);
+    const relay = this.o.relay;
+    if (!relay) {
+      this.o.onDone(status);
+      return;
+    }
+    // Nothing is left that could write: every relayed line goes out before
+    // tsinit does, within a bound (a pipe held open from outside the tree).
+    let left = false;
+    const leave = (): void => {
+      if (left) return;
+      left = true;
+      clearTimeout(bound);
+      this.o.onDone(status);
+    };
+    const bound = setTimeout(() => {
+      relay.close();
+      leave();
+    }, RELAY_DRAIN_MS);
+    void relay.drain().then(leave);
   }
 }

@@ -17,16 +17,6 @@ export interface Resources {
   notifyPath: string | null;
 }
 
-/**
- * Where the log relay plugs in: fds 1 and 2 of the service. With log = "raw"
- * (the only mode built so far) the service writes straight to tsinit's
- * stdout and stderr, so nothing is mapped; src/services/relay.ts will return
- * the write ends of its pipes here for "prefix" and "json".
- */
-export function outputMap(_plan: ServicePlan): number[] {
-  return [];
-}
-
 /** The request for the service itself (readyFd: the write end of its readiness pipe), or for a check command. */
 export function spawnRequest(plan: ServicePlan, res: Resources, opts: { readyFd?: number; check?: Buffer[] } = {}): SpawnRequest {
   const check = opts.check !== undefined;
@@ -35,7 +25,8 @@ export function spawnRequest(plan: ServicePlan, res: Resources, opts: { readyFd?
   const le = listenEnv(env, check ? [] : plan.listen.map((l) => l.name));
   const map: number[] = [];
   if (plan.stdin === 'null' || check) map.push(0, res.devNull);
-  map.push(...outputMap(plan));
+  // fds 1 and 2: tsinit's own (log = "raw"), or the relay's pipes, which
+  // formation.ts adds to this map for "prefix" and "json".
   if (!check) {
     res.listenFds.forEach((fd, i) => map.push(SD_LISTEN_FDS_START + i, fd));
     if (opts.readyFd !== undefined && plan.ready.kind === 'fd') map.push(plan.ready.fd, opts.readyFd);

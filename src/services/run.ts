@@ -14,6 +14,8 @@ import { ConfigError } from '../config/load';
 import { makePlan, type Plan } from '../config/plan';
 import { describePlan } from '../config/describe';
 import { processEvents } from './events';
+import { createRelay } from './relay';
+import { guardStdio } from './relaystdio';
 import { Formation } from './formation';
 import { NotifyChannel } from './readiness';
 import type { Resources } from './launch';
@@ -123,9 +125,15 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
     fs.writeSync(1, `${JSON.stringify(describePlan(plan), null, 2)}\n`);
     return Promise.resolve(0);
   }
-  for (const s of plan.services) {
-    if (s.log !== 'raw') log.warning(`service ${s.name}: log = "${s.log}" is not built yet: its output goes straight to tsinit's stdout and stderr`);
-  }
+  // Node would put libuv streams on fds 1 and 2 the first time anything
+  // reads process.stdout/stderr (a net.Socket's teardown does, e.g. a tcp
+  // probe's), making the shared descriptions non-blocking: plain writers
+  // instead (relaystdio.ts).
+  guardStdio();
+  // The log relay, for services with log = "prefix" or "json": made before
+  // anything starts (it reopens tsinit's stdout and stderr through /proc).
+  const relayed = plan.services.filter((s) => s.log !== 'raw');
+  const relay = relayed.length > 0 ? createRelay({ names: relayed.map((s) => s.name), log }) : null;
   const held = acquire(plan, log);
   if (typeof held === 'string') {
     log.error(held);
@@ -151,6 +159,7 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
       isPid1: process.pid === 1,
       upstream: upstream === null ? null : Buffer.from(upstream),
       cleanup: () => release(held, false),
+      relay,
       onDone: resolve,
     });
     const events = processEvents(formation);

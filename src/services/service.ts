@@ -13,6 +13,7 @@ import type { ServicePlan } from '../config/plan';
 import { spawnFailureStatus } from './launch';
 import { execProbe, pipeProbe, tcpProbe, type CheckHost, type NotifyChannel, type Probe } from './readiness';
 import { sessionMembers } from './sessions';
+import { errnoMessage } from '../core/errno';
 
 const S = os.constants.signals;
 
@@ -103,8 +104,8 @@ export class Service {
     const ready = this.plan.ready;
     let pipe: [number, number] | null = null;
     if (ready.kind === 'fd') {
-      const p = native.pipe();
-      if (typeof p === 'number') return this.startFailed(125, `cannot make its readiness pipe: error ${-p}`);
+      const p = native.pipe2();
+      if (typeof p === 'number') return this.startFailed(125, `cannot make its readiness pipe: ${errnoMessage(p)}`);
       pipe = p;
     }
     let pid: number;
