@@ -99,9 +99,9 @@ test('npm pack ships the JavaScript and declarations, prebuilds, native sources,
   assert.ok(fs.readFileSync(path.join(ROOT, 'dist/cli.js'), 'utf8').startsWith('#!/usr/bin/env node\n'), 'dist/cli.js has its shebang');
   // dist/boot.js is the bundle (scripts/bundle.js) of everything the CLI loads
   // after its handlers: it requires only the modules loaded before them,
-  // package.json, and the privilege code that loads only on demand.
+  // package.json, and the privilege and services code that loads only on demand.
   const local = [...fs.readFileSync(path.join(ROOT, 'dist/boot.js'), 'utf8').matchAll(/require\("(\.[^"]*)"\)/g)].map((m) => m[1]);
-  assert.equal([...new Set(local)].sort(), ['../package.json', './core/signals.js', './native.js', './privileges/privdrop.js'], 'dist/boot.js is not the bundle');
+  assert.equal([...new Set(local)].sort(), ['../package.json', './core/signals.js', './native.js', './privileges/privdrop.js', './services/run.js'], 'dist/boot.js is not the bundle');
 });
 
 test('the tarball installs into an empty directory with no compiler on PATH, and npx tsinit -- true succeeds', () => {
