@@ -9,6 +9,7 @@
         "native/sigcatch.c",
         "native/reap.c",
         "native/privdrop.c",
+        "native/sockets.c",
         "native/pipe.c",
         "native/pidfd.c"
       ],

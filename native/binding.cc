@@ -22,6 +22,7 @@ extern "C" {
 #include "spawn.h"
 #include "sys.h"
 #include "privdrop.h"
+#include "sockets.h"
 #include "pidfd.h"
 #include "pipe.h"
 }
@@ -444,7 +445,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// --- privilege drop and socket hand-off (issue 3; native/privdrop.c) --------
+// --- privilege drop and socket hand-off (issue 3; native/privdrop.c, sockets.c)
 
 // A string argument (an address literal), or a TypeError.
 bool Str(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out) {
@@ -459,13 +460,13 @@ bool Str(const Napi::CallbackInfo& info, size_t i, const char* what, std::string
 Napi::Value Socket(const Napi::CallbackInfo& info) {
   int domain = Int(info, 0, "domain"), type = Int(info, 1, "type");
   CHECK_ENV(info);
-  return N(info, pd_socket(domain, type));
+  return N(info, sock_socket(domain, type));
 }
 
 Napi::Value SetsockoptInt(const Napi::CallbackInfo& info) {
   int fd = Int(info, 0, "fd"), level = Int(info, 1, "level"), name = Int(info, 2, "name"), value = Int(info, 3, "value");
   CHECK_ENV(info);
-  return N(info, pd_setsockopt_int(fd, level, name, value));
+  return N(info, sock_setsockopt_int(fd, level, name, value));
 }
 
 Napi::Value BindInet(const Napi::CallbackInfo& info) {
@@ -474,23 +475,23 @@ Napi::Value BindInet(const Napi::CallbackInfo& info) {
   if (!Str(info, 2, "address", &address)) return info.Env().Undefined();
   int port = Int(info, 3, "port");
   CHECK_ENV(info);
-  return N(info, pd_bind_inet(fd, family, address.c_str(), port));
+  return N(info, sock_bind_inet(fd, family, address.c_str(), port));
 }
 
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   int fd = Int(info, 0, "fd"), backlog = Int(info, 1, "backlog");
   CHECK_ENV(info);
-  return N(info, pd_listen(fd, backlog));
+  return N(info, sock_listen(fd, backlog));
 }
 
-INT_CALL(Close, pd_close, "fd")
+INT_CALL(Close, sock_close, "fd")
 
-// Unix socket files through a directory handle (pd_open_dir_safe and the
+// Unix socket files through a directory handle (sock_open_dir_safe and the
 // *at calls): a name is a Buffer; "" is the handle itself.
 Napi::Value OpenDirSafe(const Napi::CallbackInfo& info) {
   std::string path;
   if (!CString(info.Env(), info[0], "path", &path)) return info.Env().Undefined();
-  return N(info, pd_open_dir_safe(path.c_str()));
+  return N(info, sock_open_dir_safe(path.c_str()));
 }
 
 Napi::Value BindUnixAt(const Napi::CallbackInfo& info) {
@@ -499,7 +500,7 @@ Napi::Value BindUnixAt(const Napi::CallbackInfo& info) {
   if (!CString(info.Env(), info[2], "name", &name)) return info.Env().Undefined();
   int mode = Int(info, 3, "mode");
   CHECK_ENV(info);
-  return N(info, pd_bind_unix_at(fd, dirfd, name.c_str(), mode));
+  return N(info, sock_bind_unix_at(fd, dirfd, name.c_str(), mode));
 }
 
 Napi::Value OpenatPath(const Napi::CallbackInfo& info) {
@@ -507,7 +508,7 @@ Napi::Value OpenatPath(const Napi::CallbackInfo& info) {
   std::string name;
   if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
   CHECK_ENV(info);
-  return N(info, pd_openat_path(dirfd, name.c_str()));
+  return N(info, sock_openat_path(dirfd, name.c_str()));
 }
 
 // [mode, uid, gid] or -errno.
@@ -517,7 +518,7 @@ Napi::Value Fstatat(const Napi::CallbackInfo& info) {
   if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
   CHECK_ENV(info);
   uint32_t out[3];
-  int r = pd_fstatat(dirfd, name.c_str(), out);
+  int r = sock_fstatat(dirfd, name.c_str(), out);
   return r < 0 ? N(info, r) : Numbers(info, out, 3);
 }
 
@@ -527,7 +528,7 @@ Napi::Value Fchownat(const Napi::CallbackInfo& info) {
   if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
   uint32_t uid = Id(info, 2), gid = Id(info, 3);
   CHECK_ENV(info);
-  return N(info, pd_fchownat(dirfd, name.c_str(), uid, gid));
+  return N(info, sock_fchownat(dirfd, name.c_str(), uid, gid));
 }
 
 Napi::Value UnlinkatSame(const Napi::CallbackInfo& info) {
@@ -536,7 +537,7 @@ Napi::Value UnlinkatSame(const Napi::CallbackInfo& info) {
   if (!CString(info.Env(), info[1], "name", &name)) return info.Env().Undefined();
   int pin = Int(info, 2, "pin");
   CHECK_ENV(info);
-  return N(info, pd_unlinkat_same(dirfd, name.c_str(), pin));
+  return N(info, sock_unlinkat_same(dirfd, name.c_str(), pin));
 }
 
 // (dirfds, names, pins) → [pid, fd] or -errno. The strings live in this
@@ -553,7 +554,7 @@ Napi::Value UnlinkerStart(const Napi::CallbackInfo& info) {
   std::vector<const char*> cnames;
   for (const std::string& n : names) cnames.push_back(n.c_str());
   int pid = 0;
-  int fd = pd_unlinker_start(dirfds.data(), cnames.data(), pinfds.data(), static_cast<int>(dirfds.size()), &pid);
+  int fd = sock_unlinker_start(dirfds.data(), cnames.data(), pinfds.data(), static_cast<int>(dirfds.size()), &pid);
   if (fd < 0) return N(info, fd);
   int both[2] = {pid, fd};
   return Numbers(info, both, 2);
@@ -562,7 +563,7 @@ Napi::Value UnlinkerStart(const Napi::CallbackInfo& info) {
 Napi::Value UnlinkerFinish(const Napi::CallbackInfo& info) {
   int pid = Int(info, 0, "pid"), fd = Int(info, 1, "fd"), remove = Int(info, 2, "remove");
   CHECK_ENV(info);
-  return N(info, pd_unlinker_finish(pid, fd, remove));
+  return N(info, sock_unlinker_finish(pid, fd, remove));
 }
 
 Napi::Value PrctlSetNoNewPrivs(const Napi::CallbackInfo& info) { return N(info, pd_prctl_set_no_new_privs()); }
