@@ -4,6 +4,11 @@
       "target_name": "tsinit",
       "sources": [
         "native/binding.cc",
+        "native/bind_proc.cc",
+        "native/bind_signals.cc",
+        "native/bind_spawn.cc",
+        "native/bind_privdrop.cc",
+        "native/bind_sockets.cc",
         "native/spawn.c",
         "native/sys.c",
         "native/sigcatch.c",

@@ -1,6 +1,6 @@
 /* Syscalls of the privilege drop (issue 3): no_new_privs, keepcaps,
  * capabilities, credentials read back. Each function is one call and returns
- * a value >= 0 or -errno. No Node headers here: binding.cc converts. */
+ * a value >= 0 or -errno. No Node headers here: bind_privdrop.cc converts. */
 #ifndef TSINIT_PRIVDROP_H
 #define TSINIT_PRIVDROP_H
 

@@ -2,7 +2,7 @@
  * through a directory handle), listen, close; the socket files' handles; the
  * unlinker. Each function is one call (bind_unix_at: one bind under a umask;
  * open_dir_safe: a walk of openat; the unlinker: a fork) and returns a value
- * >= 0 or -errno. No Node headers here: binding.cc converts. */
+ * >= 0 or -errno. No Node headers here: bind_sockets.cc converts. */
 #ifndef TSINIT_SOCKETS_H
 #define TSINIT_SOCKETS_H
 
