@@ -1,5 +1,5 @@
 /* fork/exec with a close-on-exec error pipe. The child side is async-signal-safe.
- * No Node headers here: binding.cc converts arguments into this struct. */
+ * No Node headers here: bind_spawn.cc converts arguments into this struct. */
 #ifndef TSINIT_SPAWN_H
 #define TSINIT_SPAWN_H
 
