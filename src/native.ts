@@ -120,7 +120,7 @@ export interface Binding {
   /** SIG_IGN for each: tsinit stops catching (and forwarding) them. */
   signalsIgnore(signals: number[]): number;
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
-  // Privilege drop and socket hand-off (issue 3; native/privdrop.c).
+  // Privilege drop and socket hand-off (issue 3; native/privdrop.c, native/sockets.c).
   /** socket(domain, type | SOCK_CLOEXEC, 0): the descriptor. */
   socket(domain: number, type: number): number;
   setsockoptInt(fd: number, level: number, name: number, value: number): number;
@@ -143,7 +143,7 @@ export interface Binding {
   getresgid(): [number, number, number] | number;
   /** _exit(2): no Node teardown. */
   _exit(code: number): never;
-  // Unix socket files through a directory handle (native/privdrop.h): a name
+  // Unix socket files through a directory handle (native/sockets.h): a name
   // of '' is the handle itself; a symlink at a name is never followed.
   /** An O_PATH handle on the directory at an absolute path, walked without following a symlink
    * from one user's file to another's (systemd's CHASE_SAFE: -ENOLINK). */

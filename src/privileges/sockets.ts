@@ -6,7 +6,7 @@
 // else (/run/app owned by the service's user). Root following the path a
 // second time (chown after bind, unlink on failure) would follow whatever
 // was swapped in meanwhile: a symlink to /etc makes root chown /etc/s. So
-// the directory is resolved once (pd_open_dir_safe: systemd's CHASE_SAFE
+// the directory is resolved once (sock_open_dir_safe: systemd's CHASE_SAFE
 // walk, which also refuses a symlink from one user's directory into
 // another's), the file is bound through that handle, and pinned by an
 // O_PATH handle on its inode right after, which the chown and every later
@@ -160,7 +160,7 @@ export function bindListen(spec: ListenSpec): Bound | BindFailure {
 }
 
 /**
- * The unlinker (native/privdrop.h): after the drop tsinit may no longer
+ * The unlinker (native/sockets.h): after the drop tsinit may no longer
  * write the socket files' directories (/run is root's; unlinkat checks the
  * caller's permission on the directory), yet a failure between the drop and
  * the spawn (the drop's proof, --workdir, the exec) must still remove them.
