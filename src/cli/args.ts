@@ -111,7 +111,7 @@ function parse(argv: readonly Buffer[], env: Env): Parsed {
   fromEnv(o, env);
   for (const g of s.given) g.entry.apply(o, g.value, g.what);
   o.command = argv.slice(s.rest);
-  if (o.command.length === 0 && o.config === undefined) throw new UserError('no command given');
+  if (o.command.length === 0 && o.config === undefined && o.procfile === undefined) throw new UserError('no command given');
   return { kind: 'run', options: o };
 }
 

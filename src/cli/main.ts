@@ -121,8 +121,8 @@ export function runMain(deps: MainDeps): Promise<number> {
     log.warning('not PID 1 and not a subreaper (--no-subreaper or TSINIT_SUBREAPER=0): orphans re-parent past tsinit and it will not reap them');
   }
 
-  // Several services from a configuration file: a module of its own, loaded only here.
-  if (o.config !== undefined) {
+  // Several services from a configuration file or a Procfile: a module of its own, loaded only here.
+  if (o.config !== undefined || o.procfile !== undefined) {
     return (require('../services/run') as typeof import('../services/run')).runServices(o, { env: deps.env, setSignalHandler: deps.setSignalHandler, log });
   }
 

@@ -54,6 +54,8 @@ export interface Options {
   // Several services.
   /** --config FILE (or TSINIT_CONFIG): supervise the services it describes (src/services/run.ts). */
   config: string | undefined;
+  /** --procfile FILE (or TSINIT_PROCFILE): supervise the processes of a Foreman Procfile (src/config/procfile.ts). */
+  procfile: string | undefined;
 }
 
 type Field = Exclude<keyof Options, 'command'>;
@@ -287,6 +289,13 @@ export const OPTIONS = [
     doc: 'supervise the services FILE describes (`.toml` or `.json`, see Several services); a COMMAND given too runs as the essential service `main`',
     parse: text,
     env: { name: 'TSINIT_CONFIG', value: 'FILE' },
+  }),
+  opt({
+    long: 'procfile', value: 'FILE', group: 'services', field: 'procfile', default: () => undefined,
+    help: ['supervise the processes of a Procfile, as Foreman does;', 'a COMMAND given too runs as the essential service main'],
+    doc: 'supervise the processes of a Foreman Procfile FILE (see Procfile); a COMMAND given too runs as the essential service `main`',
+    parse: text,
+    env: { name: 'TSINIT_PROCFILE', value: 'FILE' },
   }),
 ] as const;
 

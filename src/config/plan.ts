@@ -83,7 +83,7 @@ function checkAddress(text: string): string | null {
 }
 
 /** Dependency order: unknown names and cycles are errors at the `after` that names them. */
-function order(src: Source, services: readonly ServiceSettings[]): string[][] {
+export function order(src: Source, services: readonly ServiceSettings[]): string[][] {
   const byName = new Map(services.map((s) => [s.name, s]));
   for (const s of services) {
     s.after.forEach((d, i) => {
@@ -114,7 +114,7 @@ function order(src: Source, services: readonly ServiceSettings[]): string[][] {
   return levels.filter((l) => l !== undefined);
 }
 
-function resolveService(src: Source, s: ServiceSettings, g: GlobalSettings, baseEnv: readonly Buffer[], db: () => UserDb): ServicePlan {
+export function resolveService(src: Source, s: ServiceSettings, g: GlobalSettings, baseEnv: readonly Buffer[], db: () => UserDb): ServicePlan {
   const at = (...k: (string | number)[]): (string | number)[] => ['service', s.name, ...k];
   const fail = (k: (string | number)[], what: string): never => {
     throw keyError(src, k, what);
@@ -208,6 +208,30 @@ function resolveService(src: Source, s: ServiceSettings, g: GlobalSettings, base
   };
 }
 
+/** A service with every default but its command, workdir and env: `-- CMD`'s main, and each Procfile entry. */
+export function settingsFor(name: string, argv: string[], workdir: string | null, env: [string, string][]): ServiceSettings {
+  return {
+    name,
+    argv,
+    user: null,
+    groups: null,
+    workdir,
+    umask: null,
+    env,
+    envFile: null,
+    listen: [],
+    caps: [],
+    noNewPrivs: null,
+    after: [],
+    essential: true,
+    ready: { kind: 'none' },
+    restart: { ...DEFAULTS.restart, success: [0], policy: 'no', backoffMs: 1000, backoffMaxMs: 30000, resetAfterMs: 60000, limitIntervalMs: 60000 },
+    stop: { signal: parseSignal(DEFAULTS.stopSignal)!, timeoutMs: null },
+    signals: DEFAULTS.signals.map((x) => parseSignal(x)!),
+    log: null,
+  };
+}
+
 export interface PlanInput {
   file: string;
   /** `tsinit --config FILE -- CMD`: CMD, run as the essential service `main`. */
@@ -224,26 +248,7 @@ export function makePlan(input: PlanInput): Plan {
     if (settings.services.some((s) => s.name === 'main')) {
       throw keyError(src, ['service', 'main'], "the name 'main' is taken by the command after --");
     }
-    settings.services.push({
-      name: 'main',
-      argv: [],
-      user: null,
-      groups: null,
-      workdir: null,
-      umask: null,
-      env: [],
-      envFile: null,
-      listen: [],
-      caps: [],
-      noNewPrivs: null,
-      after: [],
-      essential: true,
-      ready: { kind: 'none' },
-      restart: { ...DEFAULTS.restart, success: [0], policy: 'no', backoffMs: 1000, backoffMaxMs: 30000, resetAfterMs: 60000, limitIntervalMs: 60000 },
-      stop: { signal: parseSignal(DEFAULTS.stopSignal)!, timeoutMs: null },
-      signals: DEFAULTS.signals.map((x) => parseSignal(x)!),
-      log: null,
-    });
+    settings.services.push(settingsFor('main', [], null, []));
   }
   if (settings.services.length === 0) throw new ConfigError(input.file, null, 'service', 'no services: add a [service.NAME] table with a command, or give one after --');
   let db: UserDb | null = input.db ?? null;
@@ -257,3 +262,4 @@ export function makePlan(input: PlanInput): Plan {
   }
   return { file: input.file, global: settings.global, services, startOrder, stopOrder: [...startOrder].reverse() };
 }
+

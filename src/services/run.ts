@@ -1,7 +1,7 @@
-// tsinit --config FILE: load and check the plan (every mistake exits 2 with
+// tsinit --config FILE (or --procfile FILE): load and check the plan (every mistake exits 2 with
 // nothing started), print it for --dry-run, bind every listen socket and make
 // every notify socket while tsinit is root, then hand over to the formation.
-// Loaded only with --config, so single-command mode never pays for it.
+// Loaded only with --config or --procfile, so single-command mode never pays for it.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { native, type EventHandler } from '../native';
@@ -12,6 +12,8 @@ import { addressOf } from '../privileges/listen';
 import { bindListen, closeAll, type Bound } from '../privileges/sockets';
 import { ConfigError } from '../config/load';
 import { makePlan, type Plan } from '../config/plan';
+import { makeProcfilePlan } from '../config/procplan';
+import { ConfigFileError } from '../config/dotenv';
 import { describePlan } from '../config/describe';
 import { processEvents } from './events';
 import { createRelay } from './relay';
@@ -25,6 +27,7 @@ export const SERVICES_EXIT = { usage: 2, setup: 125 } as const;
 /** The options of the command line that matter here (a subset of cli/args.ts's Options). */
 export interface ServicesOptions {
   config: string | undefined;
+  procfile: string | undefined;
   command: Buffer[];
   dryRun: boolean;
   remapExit: ReadonlyMap<number, number>;
@@ -108,16 +111,25 @@ function acquire(plan: Plan, log: Logger): Held | string {
 
 export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<number> {
   const { log } = deps;
+  // One line, as every other mistake of this mode (a usage error would add the synopsis).
+  if (o.config !== undefined && o.procfile !== undefined) {
+    log.error('--config and --procfile cannot be used together (TSINIT_CONFIG or TSINIT_PROCFILE counts as given)');
+    return Promise.resolve(SERVICES_EXIT.usage);
+  }
   const single = (['user', 'groups', 'workdir', 'umask'] as const).find((k) => o[k] !== undefined) ?? (o.listen.length > 0 ? 'listen' : o.caps.length > 0 ? 'cap' : null);
   if (single !== null) {
-    log.error(`--${single} is for single-command mode; with --config, set ${single === 'cap' ? 'caps' : single} in the service's table`);
+    log.error(o.config !== undefined
+      ? `--${single} is for single-command mode; with --config, set ${single === 'cap' ? 'caps' : single} in the service's table`
+      : `--${single} is for single-command mode; a Procfile's processes run as tsinit, in the Procfile's directory`);
     return Promise.resolve(SERVICES_EXIT.usage);
   }
   let plan: Plan;
   try {
-    plan = makePlan({ file: o.config!, command: o.command, env: deps.env });
+    plan = o.procfile !== undefined
+      ? makeProcfilePlan({ file: o.procfile, command: o.command, env: deps.env })
+      : makePlan({ file: o.config!, command: o.command, env: deps.env });
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    if (!(err instanceof ConfigError) && !(err instanceof ConfigFileError)) throw err;
     log.error(err.message);
     return Promise.resolve(SERVICES_EXIT.usage);
   }

@@ -49,7 +49,7 @@ test('defaults come from the table, one per field', () => {
     {
       command: [], verbosity: 0, singleChild: false, subreaper: true, graceMs: 5000, killAfterMs: null, stopSignal: 15,
       rewrite: [], remapExit: [], pdeathsig: 0, logFormat: 'text', user: undefined, groups: undefined, listen: [], caps: [],
-      workdir: undefined, umask: undefined, dryRun: false, noNewPrivs: true, config: undefined,
+      workdir: undefined, umask: undefined, dryRun: false, noNewPrivs: true, config: undefined, procfile: undefined,
     },
   );
   // Fresh lists each time: one run's --listen never leaks into the next.
