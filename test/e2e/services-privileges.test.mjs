@@ -11,7 +11,7 @@ import net from 'node:net';
 import { MODES, fixture, NODE, ROOT } from '../helpers/tsinit.mjs';
 import { spawnSync } from 'node:child_process';
 import { privSkipReason, freePort, parseReport, groupsOf, allFour } from '../helpers/users.mjs';
-import { scratch, startServices } from '../helpers/services.mjs';
+import { scratch, startServices, finish } from '../helpers/services.mjs';
 
 const REPORT = fixture('privreport');
 const SDNOTIFY = fixture('sdnotify');
@@ -53,15 +53,6 @@ function ask(port) {
     c.on('error', reject);
     c.setTimeout(15000, () => reject(new Error('no answer')));
   });
-}
-
-async function finish(h) {
-  try {
-    process.kill(await h.initPid, 'SIGTERM');
-  } catch {}
-  const r = await h.result;
-  h.kill();
-  return r;
 }
 
 for (const mode of MODES) {

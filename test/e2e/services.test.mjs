@@ -10,7 +10,7 @@ import { MODES, fixture, NODE, CLI } from '../helpers/tsinit.mjs';
 import { procStat, childrenOf } from '../helpers/proc.mjs';
 import { sleep, waitFor } from '../helpers/wait.mjs';
 import { freePort } from '../helpers/users.mjs';
-import { scratch, stamp, startServices } from '../helpers/services.mjs';
+import { scratch, stamp, startServices, finish } from '../helpers/services.mjs';
 import { spawnSync } from 'node:child_process';
 
 const SDNOTIFY = fixture('sdnotify');
@@ -18,15 +18,6 @@ const sh = (script) => JSON.stringify(['/bin/sh', '-c', script]);
 /** Listens on 127.0.0.1:port after delayMs, stamping FILE just before. */
 const lateListener = (port, delayMs, file) =>
   sh(`sleep ${delayMs / 1000}; ${stamp(file)}; exec ${NODE} -e "require('net').createServer(() => {}).listen(${port}, '127.0.0.1')"`);
-
-async function finish(h) {
-  try {
-    process.kill(await h.initPid, 'SIGTERM');
-  } catch {}
-  const r = await h.result;
-  h.kill();
-  return r;
-}
 
 for (const mode of MODES) {
   test(`${mode}: each readiness mechanism gates its dependent (timestamps)`, async () => {

@@ -50,3 +50,13 @@ export function startServices(mode, config, { extra = [], before = [], timeoutMs
   h.proc.stdin.end();
   return h;
 }
+
+/** SIGTERM to tsinit, then its result; every process it started killed by pid. */
+export async function finish(h) {
+  try {
+    process.kill(await h.initPid, 'SIGTERM');
+  } catch {}
+  const r = await h.result;
+  h.kill();
+  return r;
+}

@@ -7,20 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { withApp } from '../../helpers/procfile.mjs';
+
 const require = createRequire(import.meta.url);
 const { loadProcfile, parseProcfile, ConfigFileError } = require('../../../dist/config/procfile.js');
 
-/** A directory with a Procfile (and a .env when given); fn gets the Procfile's path. */
-function withApp(procfile, dotenv, fn) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-procfile-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'Procfile'), procfile);
-    if (dotenv !== null) fs.writeFileSync(path.join(dir, '.env'), dotenv);
-    return fn(path.join(dir, 'Procfile'), dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 function refused(fn) {
   try {

@@ -7,20 +7,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { withApp } from '../../helpers/procfile.mjs';
+
 const require = createRequire(import.meta.url);
 const { makeProcfilePlan } = require('../../../dist/config/procplan.js');
 const { ConfigFileError } = require('../../../dist/config/procfile.js');
 
-function withApp(procfile, dotenv, fn) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-procplan-'));
-  try {
-    fs.writeFileSync(path.join(dir, 'Procfile'), procfile);
-    if (dotenv !== null) fs.writeFileSync(path.join(dir, '.env'), dotenv);
-    return fn(path.join(dir, 'Procfile'), dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const raw = (...kv) => kv.map((e) => Buffer.from(e));
 const strs = (env) => env.map((b) => b.toString());
