@@ -9,6 +9,7 @@ import { envGet } from '../core/proc';
 import { errnoMessage } from '../core/errno';
 import type { Logger } from '../core/log';
 import { addressOf } from '../privileges/listen';
+import type { PrivilegeOptions } from '../privileges/plan';
 import { bindListen, closeAll, type Bound } from '../privileges/sockets';
 import { ConfigError } from '../config/load';
 import { makePlan, type Plan } from '../config/plan';
@@ -24,19 +25,13 @@ import type { Resources } from './launch';
 
 export const SERVICES_EXIT = { usage: 2, setup: 125 } as const;
 
-/** The options of the command line that matter here (a subset of cli/args.ts's Options). */
-export interface ServicesOptions {
+/** The options of the command line that matter here (a subset of cli/options.ts's
+ * Options): the single-command privilege options only to refuse them. */
+export interface ServicesOptions extends Pick<PrivilegeOptions, 'user' | 'groups' | 'listen' | 'caps' | 'workdir' | 'umask' | 'dryRun'> {
   config: string | undefined;
   procfile: string | undefined;
   command: Buffer[];
-  dryRun: boolean;
   remapExit: ReadonlyMap<number, number>;
-  user: string | undefined;
-  groups: string | undefined;
-  listen: string[];
-  caps: string[];
-  workdir: string | undefined;
-  umask: string | undefined;
   /** tsinit's own parent-death signal (--pdeathsig), or 0. */
   pdeathsig: number;
 }
