@@ -12,7 +12,8 @@ import { native } from '../native';
 import type { Exit } from '../core/reaper';
 import { isForwarded, signalName } from '../core/signals';
 import { spawnCommand } from '../core/spawn';
-import { signalDescendants } from '../core/tree';
+import { descendantsTarget } from '../supervise/targets';
+import type { StopTarget } from '../supervise/stop';
 import type { Logger } from '../core/log';
 import type { Plan } from '../config/plan';
 import type { ProcessSink } from './events';
@@ -67,9 +68,12 @@ export class Formation implements ProcessSink {
   /** Set when an essential service ends: tsinit's status. */
   private essentialStatus: number | null = null;
   private stopCause: 'essential' | 'signal' | 'ended' = 'ended';
+  /** Everything below tsinit, for what left the services' sessions. */
+  private readonly rest: StopTarget;
 
   constructor(o: FormationOptions) {
     this.o = o;
+    this.rest = descendantsTarget({ isPid1: o.isPid1, group: null, log: o.log });
     this.services = o.plan.services.map((p) => new Service(p, this.hostFor(p.name)));
     const byName = new Map(this.services.map((s) => [s.name, s]));
     for (const s of this.services) this.dependents.set(s, this.services.filter((d) => d.plan.after.includes(s.name)));
@@ -288,13 +292,10 @@ export class Formation implements ProcessSink {
     this.signalRemaining(S.SIGTERM, S.SIGCONT);
   }
 
+  /** What escaped the services' sessions: kill(-1) as PID 1, else each
+   * descendant pinned before it is signalled (the single command's target). */
   private signalRemaining(...sigs: number[]): void {
-    if (this.o.isPid1) {
-      for (const sig of sigs) native.kill(-1, sig);
-      return;
-    }
-    // Each one pinned before it is signalled (core/tree.ts).
-    signalDescendants(process.pid, sigs);
+    this.rest.signal(sigs);
   }
 
   private budgetOver(): void {

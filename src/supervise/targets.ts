@@ -29,18 +29,20 @@ export function groupTarget(pgid: number): StopTarget {
  * Where /proc is of another PID namespace (or missing, or the kernel cannot
  * signal through a pidfd), a subreaper signals only what it can pin without
  * it: the command's process group, whose id no other process can take while
- * a member lives. It says so once.
+ * a member lives (group null, as for several services: nothing). It says so
+ * once.
  */
-export function descendantsTarget(o: { isPid1: boolean; group: number; log: Logger }): StopTarget {
+export function descendantsTarget(o: { isPid1: boolean; group: number | null; log: Logger }): StopTarget {
   /** Whether /proc is tsinit's own, decided at the first walk. */
   let own: boolean | null = null;
   let degraded = false;
   const degrade = (why: string): void => {
     if (degraded) return;
     degraded = true;
-    o.log.warning(`${why}: at shutdown only the command's process group ${o.group} is signalled; other descendants are left to the kernel`);
+    const only = o.group === null ? 'no descendant is signalled but through its service' : `only the command's process group ${o.group} is signalled`;
+    o.log.warning(`${why}: at shutdown ${only}; other descendants are left to the kernel`);
   };
-  const group = groupTarget(o.group);
+  const group = o.group === null ? null : groupTarget(o.group);
   return {
     signal: (sigs) => {
       if (own === null) own = procIsOwn();
@@ -56,7 +58,7 @@ export function descendantsTarget(o: { isPid1: boolean; group: number; log: Logg
       } else {
         degrade(`/proc is not of tsinit's PID namespace (/proc/self does not name pid ${process.pid})`);
       }
-      return group.signal(sigs);
+      return group === null ? null : group.signal(sigs);
     },
     describe: (n) => (n === null ? 'the remaining descendants' : `${n} descendant(s)`),
   };
