@@ -127,9 +127,13 @@ void OnSignalPipe(uv_poll_t* handle, int status, int flags) {
   for (;;) {
     int n = sigcatch_read(recs, 256);
     if (n <= 0) break;
+    // Every exit a SIGCHLD of this read announces happened before the read,
+    // so the first drain reaps them all: later SIGCHLD records in it add nothing.
+    bool reaped = false;
     for (int i = 0; i < n; i++) {
       if (recs[i].sig == SIGCHLD) {
-        Reap();
+        if (!reaped) Reap();
+        reaped = true;
         continue;
       }
       if (recs[i].status < 0) unforwarded++;

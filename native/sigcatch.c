@@ -36,6 +36,11 @@ static atomic_int pending = 0;
  * the routed pid may have exited unseen, so the handler looks before it
  * forwards (see exited()). */
 static atomic_int child_event = 0;
+/* Set when a SIGCHLD record is written, cleared where the reaper starts a
+ * drain: while set, a drain is still to come that will reap whatever this
+ * SIGCHLD announces, so the handler writes no second record (in a storm of
+ * orphans, one record per drain instead of one per delivery). */
+static atomic_int child_unread = 0;
 
 /* Whether pid has exited (a zombie, not yet reaped): waitid(2) with WNOWAIT
  * leaves it as it is. A plain system call, safe in a handler. A signal that
@@ -85,6 +90,7 @@ static void on_signal(int sig, siginfo_t *info, void *uctx) {
     }
   }
   atomic_fetch_sub(&in_flight, 1);
+  if (notify && sig == SIGCHLD && atomic_exchange(&child_unread, 1)) notify = 0;
   if (notify) {
     if (status < 0 && sig != SIGCHLD) atomic_fetch_add(&pending, 1);
     unsigned char rec[2] = {(unsigned char)sig, status < 0 ? UNFORWARDED : (unsigned char)status};
@@ -144,7 +150,10 @@ void sigcatch_route_set(const struct sigcatch_route *r) {
   quiesce();
 }
 
-void sigcatch_child_event_seen(void) { atomic_store(&child_event, 0); }
+void sigcatch_child_event_seen(void) {
+  atomic_store(&child_unread, 0);
+  atomic_store(&child_event, 0);
+}
 
 pid_t sigcatch_routed_pid(void) {
   const struct sigcatch_route *r = atomic_load_explicit(&route, memory_order_relaxed);

@@ -37,7 +37,8 @@ struct sigcatch_route {
 void sigcatch_route_set(const struct sigcatch_route *r);
 
 /* The reaper is about to drain: SIGCHLDs so far are seen. Until the next, the
- * handler forwards without first checking that the routed pid still runs. */
+ * handler forwards without first checking that the routed pid still runs, and
+ * the next SIGCHLD writes a record again. */
 void sigcatch_child_event_seen(void);
 
 /* The pid the current route is pinned to, or 0 when there is none. */
