@@ -146,6 +146,22 @@ deps=$(cd "$root" && node -p "Object.keys(require('./package.json').dependencies
 # shellcheck disable=SC2086
 timeout 300 npm cache add $deps --cache "$slim/root/.npm" >"$TMP/cache.log" 2>&1 || { cat "$TMP/cache.log"; abort "npm cache add $deps failed"; }
 printf 'offline=true\nupdate-notifier=false\nfund=false\naudit=false\n' >"$slim/usr/local/etc/npmrc"
+# The Debian archive, stood in for the same way: the package lists and the
+# .debs that test/docker/services/Dockerfile installs (taken from its
+# apt-get install line), in apt's own cache. In the --network none build its
+# `apt-get update` fails to fetch, warns and keeps these lists (exit 0), and
+# `apt-get install` finds every .deb already downloaded.
+svc_debs=$(sed -n 's/.*apt-get install -y --no-install-recommends \([a-z0-9 .+-]*\).*/\1/p' "$here/services/Dockerfile" | xargs)
+[ -n "$svc_debs" ] || abort "test/docker/services/Dockerfile has no apt-get install -y --no-install-recommends line"
+if [ -n "$cache" ] && [ -f "$cache/bookworm-apt.tar" ] && [ "$(cat "$cache/bookworm-apt.debs" 2>/dev/null)" = "$svc_debs" ]; then
+  tar -C "$slim" -xf "$cache/bookworm-apt.tar"
+else
+  # shellcheck disable=SC2086
+  { timeout 300 chroot "$slim" apt-get -o Acquire::Languages=none update &&
+    timeout 300 chroot "$slim" apt-get install -y --download-only --no-install-recommends $svc_debs; } >"$TMP/apt.log" 2>&1 ||
+    { tail -n 20 "$TMP/apt.log"; abort "apt-get (in the base system) could not download $svc_debs"; }
+  [ -z "$cache" ] || { tar -C "$slim" -cf "$cache/bookworm-apt.tar" var/lib/apt/lists var/cache/apt/archives && echo "$svc_debs" >"$cache/bookworm-apt.debs"; }
+fi
 tar -C "$slim" -c . | dk import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["node"]' - "node:$node_major-bookworm-slim" >/dev/null || abort "docker import of the slim base failed"
@@ -171,14 +187,25 @@ rm -rf "$dl"
 IMG=tsinit-test:slim
 DIMG=tsinit-test:distroless
 cp "$root/Dockerfile.test" "$here/Dockerfile.distroless" "$TMP/ctx/"
-build() { # tag dockerfile
-  DK_TIMEOUT=600 dk build --network none -q -t "$1" -f "$TMP/ctx/$2" "$TMP/ctx" >"$TMP/build.log" 2>&1 ||
+build() { # tag dockerfile [context]
+  local ctx=${3:-$TMP/ctx}
+  DK_TIMEOUT=600 dk build --network none -q -t "$1" -f "$ctx/$2" "$ctx" >"$TMP/build.log" 2>&1 ||
     { tail -n 30 "$TMP/build.log"; return 1; }
 }
 say "docker test: docker build Dockerfile.test"
 check "Dockerfile.test builds: npm install -g of the tarball in an image with no compiler" build "$IMG" Dockerfile.test
 say "docker test: docker build test/docker/Dockerfile.distroless"
 check "the distroless recipe builds (install in node:$node_major-bookworm-slim, copy into distroless)" build "$DIMG" Dockerfile.distroless
+# Several services: test/docker/services as it is, plus the package and
+# sdnotify (test/fixtures/sdnotify.c, static: the image has no compiler).
+SIMG=tsinit-test:services
+say "docker test: docker build test/docker/services/Dockerfile (nginx, redis-server, a Node server)"
+build_services() {
+  mkdir -p "$TMP/svc" && cp "$here"/services/* "$tarball" "$TMP/svc/" &&
+    gcc -static -Os -s -o "$TMP/svc/sdnotify" "$root/test/fixtures/sdnotify.c" &&
+    build "$SIMG" Dockerfile "$TMP/svc"
+}
+check "test/docker/services builds: apt-get install nginx-light redis-server, npm install -g the tarball" build_services
 dk image inspect "$IMG" >/dev/null 2>&1 || abort "no image to check: Dockerfile.test did not build"
 
 # --- the checks -----------------------------------------------------------------------
@@ -352,6 +379,63 @@ c_distroless() {
   echo "no /bin/sh; PID 1 is tsinit through the native launcher; exit 3 and 143 propagate; docker stop $((t1 - t0)) ms; NODE_OPTIONS reaches only the command"
 }
 
+# --- several services: nginx -> web (Node) -> redis, in one container -------------
+# Starts the services image and waits for tsinit's services-ready event; the
+# container is removed when the check's subshell exits, however it ends.
+svc_up() {
+  c=$(name)
+  trap "dk rm -f $c >/dev/null 2>&1" EXIT
+  dk image inspect "$SIMG" >/dev/null 2>&1 || { echo "no image (the build failed above)"; return 1; }
+  dk run -d --network none --name "$c" "$SIMG" >/dev/null || return 1
+  wait_log 60 "$c" '"event":"services-ready"'
+}
+# A GET through nginx, made inside the container: the Server header and the body, as JSON.
+GET="require('http').get('http://127.0.0.1:80/', (r) => { let b = ''; r.setEncoding('utf8'); r.on('data', (d) => (b += d)); r.on('end', () => console.log(JSON.stringify([r.statusCode, String(r.headers.server).replace(/[0-9.]+$/, 'N'), b]))); }).on('error', (e) => { console.log(e.message); process.exit(1); })"
+
+c_svc_request() {
+  local c one two
+  svc_up || return 1
+  one=$(dk exec "$c" node -e "$GET" 2>&1) && two=$(dk exec "$c" node -e "$GET" 2>&1) || { echo "GET failed: $one $two"; return 1; }
+  [ "$one" = '[200,"nginx/N","hits=1\n"]' ] && [ "$two" = '[200,"nginx/N","hits=2\n"]' ] || { echo "two GETs through nginx gave $one then $two"; return 1; }
+  echo "GET / twice through nginx: $one, $two"
+}
+
+c_svc_start() {
+  local c
+  svc_up || return 1
+  dk logs "$c" >"$TMP/$c.out" 2>"$TMP/$c.err" || return 1
+  node "$here/services-logs.mjs" start "$TMP/$c.out" "$TMP/$c.err"
+}
+
+# A process's start time (field 22 of /proc/PID/stat, counted after the
+# parenthesised name, which may hold spaces); empty once it is gone.
+starttime() { sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20; }
+
+# docker stop with its default 10 s: exit 0, soon, each service stopped by its
+# own signal and saying so, in reverse order, and none of the container's
+# processes left on the host.
+c_svc_stop() {
+  local c pids pid before=() t0 t1 code left=
+  svc_up || return 1
+  pids=$(dk top "$c" -eo pid | tail -n +2 | xargs)
+  [ "$(wc -w <<<"$pids")" -ge 5 ] || { echo "expected tsinit, redis, web, nginx's master and worker: $(dk top "$c" 2>&1)"; return 1; }
+  # Each pid with its start time, so a pid reused meanwhile is not taken for a survivor.
+  for pid in $pids; do before+=("$pid:$(starttime "$pid")"); done
+  t0=$(ms)
+  dk stop "$c" >/dev/null || { echo "docker stop failed"; return 1; }
+  t1=$(ms)
+  code=$(dk inspect -f '{{.State.ExitCode}} {{.State.Running}}' "$c")
+  dk logs "$c" >"$TMP/$c.out" 2>"$TMP/$c.err" || return 1
+  for pid in "${before[@]}"; do
+    [ "$(starttime "${pid%%:*}")" = "${pid#*:}" ] && left+=" ${pid%%:*}"
+  done
+  [ "$code" = "0 false" ] || { echo "exit code and running: $code, not 0 false"; tail -n 5 "$TMP/$c.err"; return 1; }
+  [ $((t1 - t0)) -lt 5000 ] || { echo "docker stop took $((t1 - t0)) ms (Docker's limit is 10 s)"; return 1; }
+  [ -z "$left" ] || { echo "still running on the host after docker stop:$left"; return 1; }
+  node "$here/services-logs.mjs" stop "$TMP/$c.out" "$TMP/$c.err" || return 1
+  echo "docker stop took $((t1 - t0)) ms, exit 0; none of the ${#before[@]} processes left"
+}
+
 check "the image needs no compiler (Dockerfile.test's default CMD runs)" c_image
 check "tsinit is PID 1 (/proc/1/cmdline) and the command is not" c_pid1
 check "docker stop: the command gets SIGTERM and exits 0, well under 10 s" c_stop
@@ -362,5 +446,8 @@ check "--user nobody --listen tcp://0.0.0.0:80 serves a request inside the conta
 check "a distroless-like image (node only, no /bin/sh) with ENTRYPOINT [/app/node_modules/.bin/tsinit, --]" c_distroless
 check "docker run --read-only" c_readonly
 check "docker run --init: tsinit is not PID 1, becomes a subreaper and reaps" c_init
+check "services: two GETs through nginx reach the Node server, which INCRs a Redis counter: 1 then 2" c_svc_request
+check "services: redis (ready by tcp), then web (ready by notify), then nginx (ready by tcp)" c_svc_start
+check "services: docker stop ends nginx, web, redis in that order, each by its stop signal, exit 0" c_svc_stop
 
 finish
