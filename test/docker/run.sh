@@ -392,6 +392,20 @@ svc_up() {
 # A GET through nginx, made inside the container: the Server header and the body, as JSON.
 GET="require('http').get('http://127.0.0.1:80/', (r) => { let b = ''; r.setEncoding('utf8'); r.on('data', (d) => (b += d)); r.on('end', () => console.log(JSON.stringify([r.statusCode, String(r.headers.server).replace(/[0-9.]+$/, 'N'), b]))); }).on('error', (e) => { console.log(e.message); process.exit(1); })"
 
+# README's Docker example shows test/docker/services' files: its tsinit.toml
+# block as it is, its Dockerfile block from FROM on, but for how tsinit is
+# installed (from the registry there, from the packed tarball here).
+c_svc_readme() {
+  local block file
+  block() { awk -v first="$1" '$0 == first { on = 1; next } on && /^```$/ { exit } on' "$root/README.md"; }
+  [ "$(block '# tsinit.toml')" = "$(cat "$here/services/tsinit.toml")" ] ||
+    { echo "README's tsinit.toml block is not test/docker/services/tsinit.toml:"; diff <(block '# tsinit.toml') "$here/services/tsinit.toml"; return 1; }
+  file=$(sed -n '/^FROM /,$p' "$here/services/Dockerfile" | sed '/^COPY tsinit-\*\.tgz /d; s|^RUN npm install -g /tmp/tsinit-\*\.tgz .*|RUN npm install -g tsinit|')
+  [ "$(block '# Dockerfile')" = "$file" ] ||
+    { echo "README's Dockerfile block is not test/docker/services/Dockerfile:"; diff <(block '# Dockerfile') <(echo "$file"); return 1; }
+  echo "its Dockerfile and tsinit.toml blocks are the tested files"
+}
+
 c_svc_request() {
   local c one two
   svc_up || return 1
@@ -446,6 +460,7 @@ check "--user nobody --listen tcp://0.0.0.0:80 serves a request inside the conta
 check "a distroless-like image (node only, no /bin/sh) with ENTRYPOINT [/app/node_modules/.bin/tsinit, --]" c_distroless
 check "docker run --read-only" c_readonly
 check "docker run --init: tsinit is not PID 1, becomes a subreaper and reaps" c_init
+check "services: README's Docker example is test/docker/services" c_svc_readme
 check "services: two GETs through nginx reach the Node server, which INCRs a Redis counter: 1 then 2" c_svc_request
 check "services: redis (ready by tcp), then web (ready by notify), then nginx (ready by tcp)" c_svc_start
 check "services: docker stop ends nginx, web, redis in that order, each by its stop signal, exit 0" c_svc_stop
