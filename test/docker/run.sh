@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # tsinit in a real Docker engine: starts a private daemon (Debian's docker.io;
 # no bridge, no iptables, --network none for every build and run), makes the
-# base images locally (no registry is reachable), builds Dockerfile.test and
-# the distroless recipe from the packed tarball, and checks tsinit in real
-# containers. One PASS/FAIL line per check, closing with "N passed, N failed".
+# base images locally (no registry is reachable), builds Dockerfile.test,
+# the distroless recipe and test/docker/services (nginx, Redis and a Node
+# server under tsinit --config) from the packed tarball, and checks tsinit in
+# real containers. One PASS/FAIL line per check, closing with "N passed, N failed".
 # Everything it made (daemon, containers, images, temporary files) is removed
 # on the way out, whether the checks pass, fail or are interrupted.
 #
 # Needs root and: docker.io, debootstrap, file, binutils, g++-aarch64-linux-gnu
-# (npm pack builds both prebuilds). Set TSINIT_DOCKER_CACHE=DIR to keep the
-# debootstrapped base system between runs; by default nothing is kept.
+# (npm pack builds both prebuilds), gcc with libc6-dev (a static sdnotify),
+# and the Debian archive (debootstrap, and apt-get in the debootstrapped
+# system). Set TSINIT_DOCKER_CACHE=DIR to keep the debootstrapped base system
+# and the downloaded .debs between runs; by default nothing is kept.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/test/docker"

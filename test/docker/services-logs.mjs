@@ -38,6 +38,11 @@ function said(s, re) {
   if (!l) fail(`${s} never said ${re}: ${JSON.stringify(lines.filter((e) => e.service === s).map((e) => e.line).slice(-8))}`);
   return Date.parse(l.time);
 }
+// nginx's master pid, from its own "N#N: start worker process M" line.
+function master() {
+  const l = lines.find((e) => e.service === 'nginx' && / start worker process /.test(e.line));
+  return l ? /(\d+)#\d+: start worker process/.exec(l.line)?.[1] : fail('nginx never started a worker');
+}
 function inOrder(what, values) {
   for (let i = 1; i < values.length; i++) if (!(values[i - 1][1] <= values[i][1])) fail(`${what}: ${values.map(([n, v]) => `${n}=${v}`).join(' ')}`);
 }
@@ -68,15 +73,20 @@ if (mode === 'start') {
     if (x.status !== 0 || x.signal !== null) fail(`${s} did not exit 0: ${JSON.stringify(x)}`);
     seq.push([`${s} stopping`, i], [`${s} stopped`, at('service-stopped', s)]);
   }
-  inOrder('not stopped in reverse order (nginx, web, redis)', seq);
+  seq.push(['tsinit exit', at('exit')]);
+  inOrder('not stopped in reverse order (nginx, web, redis), then tsinit', seq);
+  // Nothing had to be killed or was left behind for tsinit's final sweep.
+  const forced = events.filter((e) => ['service-killed', 'stop-budget-over', 'draining'].includes(e.event));
+  if (forced.length) fail(`not a clean stop: ${forced.map((e) => e.msg).join('; ')}`);
   // Each one's own words for a clean stop, and nginx done before web heard
   // its signal, web done before Redis heard its.
   const own = [
     ['nginx-quit', said('nginx', /signal 3 \(SIGQUIT\) received/)],
     ['nginx-graceful', said('nginx', /gracefully shutting down/)],
     ['nginx-worker-exit', said('nginx', /worker process \d+ exited with code 0/)],
-    // The master's own exit (its workers say "exit" too).
-    ['nginx-exit', said('nginx', new RegExp(`\\[notice\\] ${events[at('service-started', 'nginx')].pid}#\\d+: exit$`))],
+    // The master's own exit (its workers say "exit" too): the master is
+    // the one that started the worker.
+    ['nginx-exit', said('nginx', new RegExp(`\\[notice\\] ${master()}#\\d+: exit$`))],
     ['web-term', said('web', /^web: SIGTERM: closing$/)],
     ['web-closed', said('web', /^web: closed, exiting 0$/)],
     ['redis-term', said('redis', /Received SIGTERM scheduling shutdown/)],
