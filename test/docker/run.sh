@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # tsinit in a real Docker engine: starts a private daemon (Debian's docker.io;
 # no bridge, no iptables, --network none for every build and run), makes the
-# base images locally (no registry is reachable), builds Dockerfile.test and
-# the distroless recipe from the packed tarball, and checks tsinit in real
-# containers. One PASS/FAIL line per check, closing with "N passed, N failed".
+# base images locally (no registry is reachable), builds Dockerfile.test,
+# the distroless recipe and test/docker/services (nginx, Redis and a Node
+# server under tsinit --config) from the packed tarball, and checks tsinit in
+# real containers. One PASS/FAIL line per check, closing with "N passed, N failed".
 # Everything it made (daemon, containers, images, temporary files) is removed
 # on the way out, whether the checks pass, fail or are interrupted.
 #
 # Needs root and: docker.io, debootstrap, file, binutils, g++-aarch64-linux-gnu
-# (npm pack builds both prebuilds). Set TSINIT_DOCKER_CACHE=DIR to keep the
-# debootstrapped base system between runs; by default nothing is kept.
+# (npm pack builds both prebuilds), gcc with libc6-dev (a static sdnotify),
+# and the Debian archive (debootstrap, and apt-get in the debootstrapped
+# system). Set TSINIT_DOCKER_CACHE=DIR to keep the debootstrapped base system
+# and the downloaded .debs between runs; by default nothing is kept.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 here="$root/test/docker"
@@ -146,6 +149,22 @@ deps=$(cd "$root" && node -p "Object.keys(require('./package.json').dependencies
 # shellcheck disable=SC2086
 timeout 300 npm cache add $deps --cache "$slim/root/.npm" >"$TMP/cache.log" 2>&1 || { cat "$TMP/cache.log"; abort "npm cache add $deps failed"; }
 printf 'offline=true\nupdate-notifier=false\nfund=false\naudit=false\n' >"$slim/usr/local/etc/npmrc"
+# The Debian archive, stood in for the same way: the package lists and the
+# .debs that test/docker/services/Dockerfile installs (taken from its
+# apt-get install line), in apt's own cache. In the --network none build its
+# `apt-get update` fails to fetch, warns and keeps these lists (exit 0), and
+# `apt-get install` finds every .deb already downloaded.
+svc_debs=$(sed -n 's/.*apt-get install -y --no-install-recommends \([a-z0-9 .+-]*\).*/\1/p' "$here/services/Dockerfile" | xargs)
+[ -n "$svc_debs" ] || abort "test/docker/services/Dockerfile has no apt-get install -y --no-install-recommends line"
+if [ -n "$cache" ] && [ -f "$cache/bookworm-apt.tar" ] && [ "$(cat "$cache/bookworm-apt.debs" 2>/dev/null)" = "$svc_debs" ]; then
+  tar -C "$slim" -xf "$cache/bookworm-apt.tar"
+else
+  # shellcheck disable=SC2086
+  { timeout 300 chroot "$slim" apt-get -o Acquire::Languages=none update &&
+    timeout 300 chroot "$slim" apt-get install -y --download-only --no-install-recommends $svc_debs; } >"$TMP/apt.log" 2>&1 ||
+    { tail -n 20 "$TMP/apt.log"; abort "apt-get (in the base system) could not download $svc_debs"; }
+  [ -z "$cache" ] || { tar -C "$slim" -cf "$cache/bookworm-apt.tar" var/lib/apt/lists var/cache/apt/archives && echo "$svc_debs" >"$cache/bookworm-apt.debs"; }
+fi
 tar -C "$slim" -c . | dk import \
   --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
   --change 'CMD ["node"]' - "node:$node_major-bookworm-slim" >/dev/null || abort "docker import of the slim base failed"
@@ -171,14 +190,19 @@ rm -rf "$dl"
 IMG=tsinit-test:slim
 DIMG=tsinit-test:distroless
 cp "$root/Dockerfile.test" "$here/Dockerfile.distroless" "$TMP/ctx/"
-build() { # tag dockerfile
-  DK_TIMEOUT=600 dk build --network none -q -t "$1" -f "$TMP/ctx/$2" "$TMP/ctx" >"$TMP/build.log" 2>&1 ||
+# shellcheck source=test/docker/services.sh
+. "$here/services.sh"
+build() { # tag dockerfile [context]
+  local ctx=${3:-$TMP/ctx}
+  DK_TIMEOUT=600 dk build --network none -q -t "$1" -f "$ctx/$2" "$ctx" >"$TMP/build.log" 2>&1 ||
     { tail -n 30 "$TMP/build.log"; return 1; }
 }
 say "docker test: docker build Dockerfile.test"
 check "Dockerfile.test builds: npm install -g of the tarball in an image with no compiler" build "$IMG" Dockerfile.test
 say "docker test: docker build test/docker/Dockerfile.distroless"
 check "the distroless recipe builds (install in node:$node_major-bookworm-slim, copy into distroless)" build "$DIMG" Dockerfile.distroless
+say "docker test: docker build test/docker/services/Dockerfile (nginx, redis-server, a Node server)"
+check "test/docker/services builds: apt-get install nginx-light redis-server, npm install -g the tarball" build_services
 dk image inspect "$IMG" >/dev/null 2>&1 || abort "no image to check: Dockerfile.test did not build"
 
 # --- the checks -----------------------------------------------------------------------
@@ -362,5 +386,9 @@ check "--user nobody --listen tcp://0.0.0.0:80 serves a request inside the conta
 check "a distroless-like image (node only, no /bin/sh) with ENTRYPOINT [/app/node_modules/.bin/tsinit, --]" c_distroless
 check "docker run --read-only" c_readonly
 check "docker run --init: tsinit is not PID 1, becomes a subreaper and reaps" c_init
+check "services: README's Docker example is test/docker/services" c_svc_readme
+check "services: two GETs through nginx reach the Node server, which INCRs a Redis counter: 1 then 2" c_svc_request
+check "services: redis (ready by tcp), then web (ready by notify), then nginx (ready by tcp)" c_svc_start
+check "services: docker stop ends nginx, web, redis in that order, each by its stop signal, exit 0" c_svc_stop
 
 finish
