@@ -17,6 +17,10 @@
 //   the status is from core/exit.ts (usage 2 by default, startFailed 125).
 //   Parsers throw rather than return `T | string`, so a string-valued result
 //   is never mistaken for an error and nested parsers need no re-checking.
+//   A caller that words the same mistake for another place (config/plan.ts
+//   names the key, not the option) needs the parts: `OptionError` carries
+//   what the message names first and the reason after it. ConfigError and
+//   ConfigFileError (config/) are UserErrors that also carry file and line.
 //   It is caught at the one edge that reports it (runMain prints
 //   "tsinit: message" and returns the status); a public function whose
 //   result type already says "refused" (parseArgs's `usage-error`) converts
@@ -86,5 +90,20 @@ export class UserError extends Error {
     super(message);
     this.name = 'UserError';
     this.status = status;
+  }
+}
+
+/** A UserError whose message is "OPTION: reason" ("--user: no user 'x' in
+ * /etc/passwd"), kept in parts for a caller that names the mistake its own
+ * way: config/plan.ts says `service.web.user: no user 'x' ...`. */
+export class OptionError extends UserError {
+  /** What the message names first: "--user", "--listen tcp://x:1". */
+  readonly option: string;
+  readonly reason: string;
+  constructor(option: string, reason: string, status: number = EXIT.usage) {
+    super(`${option}: ${reason}`, status);
+    this.name = 'OptionError';
+    this.option = option;
+    this.reason = reason;
   }
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const { check, sysError, errnoCode, errnoMessage, UserError } = require('../../../dist/core/errno.js');
+const { check, sysError, errnoCode, errnoMessage, UserError, OptionError } = require('../../../dist/core/errno.js');
 const EXIT_CORE = require('../../../dist/core/exit.js').EXIT;
 const { spawnFailure, EXIT } = require('../../../dist/cli/main.js');
 const E = os.constants.errno;
@@ -60,6 +60,15 @@ test('UserError carries one line and an exit status from EXIT (usage by default)
   assert.is(u.message, "--grace: 'x' is not a duration");
   assert.is(u.status, EXIT_CORE.usage);
   assert.is(new UserError('bind', EXIT_CORE.startFailed).status, 125);
+});
+
+test('OptionError: a UserError "OPTION: reason", its parts kept', () => {
+  const o = new OptionError('--user', "no user 'x' in /etc/passwd");
+  assert.instance(o, UserError);
+  assert.is(o.message, "--user: no user 'x' in /etc/passwd");
+  assert.is(o.option, '--user');
+  assert.is(o.reason, "no user 'x' in /etc/passwd");
+  assert.is(o.status, EXIT_CORE.usage);
 });
 
 test('one EXIT: core/exit.ts, re-exported by cli/main', () => {
