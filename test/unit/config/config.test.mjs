@@ -147,6 +147,10 @@ test('syntax errors carry the line; unreadable files and bad names say so', () =
   assert.throws(() => makePlan({ file: path.join(dir, 'missing.toml'), command: [], env, db }), (err) => err instanceof ConfigError && /cannot read: no such file/.test(err.message));
   assert.throws(() => makePlan({ file: write('x', 'yaml'), command: [], env, db }), (err) => /must end in .toml or .json/.test(err.message));
   assert.throws(() => plan('[tsinit]\n'), (err) => /no services/.test(err.message));
+  // One convention (core/errno.ts): a ConfigError is a UserError, exit 2, so cli/main.ts's one catch reports it.
+  assert.instance(e, UserError);
+  assert.is(e.status, 2);
+  assert.is(e.name, 'ConfigError');
 });
 
 test('JSON: the same schema, errors at the exact line', () => {
