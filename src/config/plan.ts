@@ -79,10 +79,10 @@ export function parseEnvFile(text: string, file: string): [string, string][] {
   return out;
 }
 
-function checkAddress(text: string): string | null {
+/** HOST:PORT for a tcp probe: a name or an address (the probe resolves it), a port 1-65535. */
+function isHostPort(text: string): boolean {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text);
-  if (!m || Number(m[3]) > 65535 || Number(m[3]) === 0) return `'${text}' is not HOST:PORT (127.0.0.1:6379, [::1]:80, localhost:8080)`;
-  return null;
+  return m !== null && Number(m[3]) <= 65535 && Number(m[3]) !== 0;
 }
 
 /** Dependency order: unknown names and cycles are errors at the `after` that names them. */
@@ -160,9 +160,8 @@ export function resolveService(src: Source, s: ServiceSettings, g: GlobalSetting
   if (s.ready.kind === 'fd' && s.ready.fd < SD_LISTEN_FDS_START + listen.length) {
     fail(at('ready', 'fd'), `fd ${s.ready.fd} is taken by a listen socket (fds 3-${2 + listen.length}); use ${3 + listen.length} or above`);
   }
-  if (s.ready.kind === 'tcp') {
-    const bad = checkAddress(s.ready.address);
-    if (bad) fail(at('ready', 'tcp'), bad);
+  if (s.ready.kind === 'tcp' && !isHostPort(s.ready.address)) {
+    fail(at('ready', 'tcp'), `'${s.ready.address}' is not HOST:PORT (127.0.0.1:6379, [::1]:80, localhost:8080)`);
   }
   if (s.workdir !== null && !s.workdir.startsWith('/')) fail(at('workdir'), 'must be an absolute path');
 
