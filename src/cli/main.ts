@@ -130,7 +130,7 @@ export function runMain(deps: MainDeps): Promise<number> {
     // Everything privileged happens here, before the spawn: binding sockets,
     // then the irreversible drop of tsinit's own credentials.
     prep = privilegeWork(o, deps.env)
-      ? (require('../privileges/privdrop') as typeof import('../privileges/privdrop')).preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log })
+      ? (require('../privileges/privdrop') as typeof import('../privileges/privdrop')).prepare(o, { env: deps.env, inherited: deps.inherited, log })
       : passThrough(deps);
   } catch (err) {
     // Bad input found before anything runs (core/errno.ts), in either mode:

@@ -156,19 +156,22 @@ function carryOut(p: Plan, log: Logger): Prepared {
   return { kind: 'ready', env: p.env, keep: p.keep, spawn, done };
 }
 
-/**
- * The stage's one entry: resolve, then print (--dry-run) or carry out. The
- * edge of this public function (core/errno.ts): a UserError thrown inside
- * (bad input: 2; a refusal: 125) comes back as kind 'exit' with its line.
- */
+/** The stage's one entry: resolve, then print (--dry-run) or carry out.
+ * Throws a UserError: bad input (2) or a refusal (125); cli/main.ts reports it. */
+export function prepare(o: PrivilegeOptions, ctx: PrivilegeContext): Prepared {
+  const plan = makePlan(o, ctx);
+  if (o.dryRun) {
+    for (const w of plan.warnings) ctx.log.warning(w);
+    return { kind: 'exit', status: 0, message: null, output: `${JSON.stringify(describePlan(plan), null, 2)}\n` };
+  }
+  return carryOut(plan, ctx.log);
+}
+
+/** prepare() for the public API (index.ts), whose result type already says
+ * "refused": its edge (core/errno.ts) turns the UserError into kind 'exit'. */
 export function preparePrivileges(o: PrivilegeOptions, ctx: PrivilegeContext): Prepared {
   try {
-    const plan = makePlan(o, ctx);
-    if (o.dryRun) {
-      for (const w of plan.warnings) ctx.log.warning(w);
-      return { kind: 'exit', status: 0, message: null, output: `${JSON.stringify(describePlan(plan), null, 2)}\n` };
-    }
-    return carryOut(plan, ctx.log);
+    return prepare(o, ctx);
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     return { kind: 'exit', status: err.status, message: err.message };
