@@ -82,14 +82,29 @@ export function check(ret: number, syscall: string): number {
   return ret;
 }
 
+// This module exists twice in a running tsinit: in the bundle (cli/main.ts's
+// copy) and as dist/core/errno.js, which the lazily loaded privileges/,
+// config/ and services/ require (scripts/bundle.js). A UserError thrown by
+// config/ must still be `instanceof UserError` in cli/main.ts: the brand, a
+// registered symbol, is the same in both copies.
+const BRAND = Symbol.for('tsinit.UserError');
+
 /** Bad input or a refusal before the command runs: one line for the user and
  * tsinit's exit status (see the convention above). */
 export class UserError extends Error {
   readonly status: number;
+  readonly [BRAND] = true;
   constructor(message: string, status: number = EXIT.usage) {
     super(message);
     this.name = 'UserError';
     this.status = status;
+  }
+
+  /** `x instanceof UserError` by the brand, whichever copy made x; a
+   * subclass (ConfigError, OptionError) tests its own prototype chain. */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== UserError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as { [BRAND]?: unknown })[BRAND] === true;
   }
 }
 

@@ -71,6 +71,22 @@ test('OptionError: a UserError "OPTION: reason", its parts kept', () => {
   assert.is(o.status, EXIT_CORE.usage);
 });
 
+// The bundle has its own copy of core/errno (scripts/bundle.js): cli/main.ts
+// must still recognise a UserError thrown by config/ or privileges/.
+test('a UserError made by another copy of the module is instanceof UserError; subclasses stay exact', () => {
+  const file = require.resolve('../../../dist/core/errno.js');
+  delete require.cache[file];
+  const other = require(file);
+  assert.ok(other.UserError !== UserError, 'two copies of the class');
+  assert.ok(new other.UserError('x') instanceof UserError);
+  assert.ok(new other.OptionError('--user', 'x') instanceof UserError);
+  assert.ok(new UserError('x') instanceof other.UserError);
+  assert.ok(new OptionError('--cap', 'x') instanceof OptionError);
+  assert.not.ok(new UserError('x') instanceof OptionError);
+  assert.not.ok(new Error('x') instanceof UserError);
+  assert.not.ok(Object.assign(new Error('x'), { status: 2 }) instanceof UserError);
+});
+
 test('one EXIT: core/exit.ts, re-exported by cli/main', () => {
   assert.is(EXIT, EXIT_CORE);
   assert.equal(EXIT_CORE, { usage: 2, startFailed: 125, cannotExecute: 126, notFound: 127 });
