@@ -23,8 +23,9 @@
 //   ConfigFileError (config/) are UserErrors that also carry file and line.
 //   It is caught at the one edge that reports it (runMain prints
 //   "tsinit: message" and returns the status); a public function whose
-//   result type already says "refused" (parseArgs's `usage-error`) converts
-//   at its own edge, and nowhere else.
+//   result type already says "refused" (parseArgs's `usage-error`,
+//   preparePrivileges's kind 'exit') converts at its own edge, and nowhere
+//   else.
 // - Past the point of no return nothing is thrown at the user: a failure is
 //   a log.warning and tsinit carries on (see supervise/).
 import * as os from 'node:os';
