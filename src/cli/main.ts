@@ -121,20 +121,20 @@ export function runMain(deps: MainDeps): Promise<number> {
     log.warning('not PID 1 and not a subreaper (--no-subreaper or TSINIT_SUBREAPER=0): orphans re-parent past tsinit and it will not reap them');
   }
 
-  // Several services from a configuration file or a Procfile: a module of its own, loaded only here.
-  if (o.config !== undefined || o.procfile !== undefined) {
-    return (require('../services/run') as typeof import('../services/run')).runServices(o, { env: deps.env, setSignalHandler: deps.setSignalHandler, log });
-  }
-
-  // Everything privileged happens here, before the spawn: binding sockets,
-  // then the irreversible drop of tsinit's own credentials.
   let prep: Prepared;
   try {
+    // Several services from a configuration file or a Procfile: a module of its own, loaded only here.
+    if (o.config !== undefined || o.procfile !== undefined) {
+      return (require('../services/run') as typeof import('../services/run')).runServices(o, { env: deps.env, setSignalHandler: deps.setSignalHandler, log });
+    }
+    // Everything privileged happens here, before the spawn: binding sockets,
+    // then the irreversible drop of tsinit's own credentials.
     prep = privilegeWork(o, deps.env)
-      ? (require('../privileges/privdrop') as typeof import('../privileges/privdrop')).preparePrivileges(o, { env: deps.env, inherited: deps.inherited, log })
+      ? (require('../privileges/privdrop') as typeof import('../privileges/privdrop')).prepare(o, { env: deps.env, inherited: deps.inherited, log })
       : passThrough(deps);
   } catch (err) {
-    // Bad input found before the command runs (see core/errno.ts).
+    // Bad input found before anything runs (core/errno.ts), in either mode:
+    // a ConfigError or ConfigFileError is a UserError too. One line, its status.
     if (!(err instanceof UserError)) throw err;
     log.error(err.message);
     return Promise.resolve(err.status);

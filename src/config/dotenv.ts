@@ -19,10 +19,11 @@
 // (one line naming the file and line), because a skipped line is a variable
 // that silently is not set.
 import * as fs from 'node:fs';
-import { errnoMessage } from '../core/errno';
+import { errnoMessage, UserError } from '../core/errno';
 
-/** A mistake in a file tsinit reads: the message is one line, "FILE:LINE: what is wrong". */
-export class ConfigFileError extends Error {
+/** A mistake in a file tsinit reads: the message is one line, "FILE:LINE:
+ * what is wrong"; a UserError (exit 2), so the CLI reports it as any other. */
+export class ConfigFileError extends UserError {
   readonly code = 'TSINIT_CONFIG';
   readonly file: string;
   readonly line: number;

@@ -1,18 +1,21 @@
 // Reads a configuration file (TOML by smol-toml, or JSON: the same schema)
 // into plain values, and the one error shape of this folder: the file, the
-// line, the key and what is wrong, on one line. smol-toml is loaded here and
+// line, the key and what is wrong, on one line (a UserError, exit 2). smol-toml is loaded here and
 // only here, so single-command mode never pays for it.
 import * as fs from 'node:fs';
-import { errnoMessage } from '../core/errno';
+import { errnoMessage, UserError } from '../core/errno';
 import { indexJson, indexToml, lineOf, type LineIndex } from './locate';
 
-export class ConfigError extends Error {
+/** A mistake in a configuration file: a UserError (exit 2, the CLI prints
+ * the message), its parts kept for callers and tests. */
+export class ConfigError extends UserError {
   readonly file: string;
   readonly line: number | null;
   readonly key: string | null;
   readonly what: string;
   constructor(file: string, line: number | null, key: string | null, what: string) {
     super(`${file}${line !== null ? `:${line}` : ''}: ${key !== null ? `${key}: ` : ''}${what}`);
+    this.name = 'ConfigError';
     this.file = file;
     this.line = line;
     this.key = key;

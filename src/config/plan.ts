@@ -7,8 +7,10 @@ import { readUserDb, resolveIdentity, type Identity, type UserDb } from '../priv
 import { lastCap, resolveCaps } from '../privileges/caps';
 import { MAX_LISTEN, SD_LISTEN_FDS_START, parseListen, type ListenSpec } from '../privileges/listen';
 import { keyError, loadSource, ConfigError, type Source } from './load';
+import { ConfigFileError } from './dotenv';
 import { checkSettings, DEFAULTS, type LogMode, type Readiness, type Restart, type ServiceSettings, type GlobalSettings } from './schema';
 import { parseSignal } from '../core/signals';
+import { OptionError } from '../core/errno';
 
 export interface ServicePlan {
   name: string;
@@ -58,15 +60,16 @@ function setVar(env: Buffer[], name: string, value: string): void {
   else env.push(entry);
 }
 
-/** KEY=VALUE lines as Foreman and Docker read them: # comments, `export `, '…' literal, "…" with \n. */
-export function parseEnvFile(text: string): [string, string][] | { line: number; what: string } {
+/** KEY=VALUE lines as Foreman and Docker read them: # comments, `export `, '…' literal, "…" with \n.
+ * Throws a ConfigFileError ("FILE:LINE: what") for a line that is not one. */
+export function parseEnvFile(text: string, file: string): [string, string][] {
   const out: [string, string][] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '' || line.startsWith('#')) continue;
     const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) return { line: i + 1, what: `'${line.slice(0, 40)}' is not KEY=VALUE` };
+    if (!m) throw new ConfigFileError(file, i + 1, `'${line.slice(0, 40)}' is not KEY=VALUE`);
     let v = m[2]!;
     if (v.length >= 2 && v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1);
     else if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1).replace(/\\n/g, '\n').replace(/\\(["\\])/g, '$1');
@@ -76,10 +79,10 @@ export function parseEnvFile(text: string): [string, string][] | { line: number;
   return out;
 }
 
-function checkAddress(text: string): string | null {
+/** HOST:PORT for a tcp probe: a name or an address (the probe resolves it), a port 1-65535. */
+function isHostPort(text: string): boolean {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]{1,5})$/.exec(text);
-  if (!m || Number(m[3]) > 65535 || Number(m[3]) === 0) return `'${text}' is not HOST:PORT (127.0.0.1:6379, [::1]:80, localhost:8080)`;
-  return null;
+  return m !== null && Number(m[3]) <= 65535 && Number(m[3]) !== 0;
 }
 
 /** Dependency order: unknown names and cycles are errors at the `after` that names them. */
@@ -114,6 +117,17 @@ export function order(src: Source, services: readonly ServiceSettings[]): string
   return levels.filter((l) => l !== undefined);
 }
 
+/** The privilege resolvers' OptionError (--user, --cap, --listen SPEC),
+ * worded for the key it came from: `service.web.user: no user 'x' ...`. */
+function asKeyError<T>(src: Source, resolve: () => T, key: (e: OptionError) => (string | number)[], what: (e: OptionError) => string): T {
+  try {
+    return resolve();
+  } catch (err) {
+    if (!(err instanceof OptionError)) throw err;
+    throw keyError(src, key(err), what(err));
+  }
+}
+
 export function resolveService(src: Source, s: ServiceSettings, g: GlobalSettings, baseEnv: readonly Buffer[], db: () => UserDb): ServicePlan {
   const at = (...k: (string | number)[]): (string | number)[] => ['service', s.name, ...k];
   const fail = (k: (string | number)[], what: string): never => {
@@ -121,12 +135,13 @@ export function resolveService(src: Source, s: ServiceSettings, g: GlobalSetting
   };
   let identity: Identity | null = null;
   if (s.user !== null) {
-    const r = resolveIdentity(db(), s.user, s.groups === null ? undefined : s.groups.join(','));
-    if (typeof r === 'string') {
-      const key = r.startsWith('--groups') ? 'groups' : 'user';
-      fail(at(key), r.replace(/^--(user|groups): /, '').replace(/\(--user (\d+):GID\)/, `(user = "$1:GID")`));
-    }
-    identity = r as Identity;
+    const user = s.user;
+    identity = asKeyError(
+      src,
+      () => resolveIdentity(db(), user, s.groups === null ? undefined : s.groups.join(',')),
+      (e) => at(e.option === '--groups' ? 'groups' : 'user'),
+      (e) => e.reason.replace(/\(--user (\d+):GID\)/, `(user = "$1:GID")`),
+    );
   } else if (s.groups !== null) fail(at('groups'), 'groups needs user');
   const euid = process.geteuid?.() ?? 0;
   if (identity && euid !== 0 && (identity.uid !== euid || identity.gid !== process.getegid?.())) {
@@ -136,25 +151,17 @@ export function resolveService(src: Source, s: ServiceSettings, g: GlobalSetting
   let caps: number[] = [];
   if (s.caps.length > 0) {
     if (!identity) fail(at('caps'), 'caps needs user (a service without one runs as tsinit, with what tsinit has)');
-    const r = resolveCaps(s.caps, lastCap());
-    if (typeof r === 'string') fail(at('caps'), r.replace(/^--cap: /, ''));
-    caps = r as number[];
+    caps = asKeyError(src, () => resolveCaps(s.caps, lastCap()), () => at('caps'), (e) => e.reason);
     if (identity!.uid === 0) fail(at('caps'), 'the service runs as root and keeps every capability anyway');
   }
 
-  const listen: ListenSpec[] = [];
-  s.listen.forEach((text, i) => {
-    const r = parseListen(text, db);
-    if (typeof r === 'string') fail(at('listen', i), r.replace(/^--listen /, ''));
-    listen.push(r as ListenSpec);
-  });
+  const listen: ListenSpec[] = s.listen.map((text, i) => asKeyError(src, () => parseListen(text, db), () => at('listen', i), (e) => `${text}: ${e.reason}`));
   if (listen.length > MAX_LISTEN) fail(at('listen'), `at most ${MAX_LISTEN} sockets`);
   if (s.ready.kind === 'fd' && s.ready.fd < SD_LISTEN_FDS_START + listen.length) {
     fail(at('ready', 'fd'), `fd ${s.ready.fd} is taken by a listen socket (fds 3-${2 + listen.length}); use ${3 + listen.length} or above`);
   }
-  if (s.ready.kind === 'tcp') {
-    const bad = checkAddress(s.ready.address);
-    if (bad) fail(at('ready', 'tcp'), bad);
+  if (s.ready.kind === 'tcp' && !isHostPort(s.ready.address)) {
+    fail(at('ready', 'tcp'), `'${s.ready.address}' is not HOST:PORT (127.0.0.1:6379, [::1]:80, localhost:8080)`);
   }
   if (s.workdir !== null && !s.workdir.startsWith('/')) fail(at('workdir'), 'must be an absolute path');
 
@@ -180,9 +187,14 @@ export function resolveService(src: Source, s: ServiceSettings, g: GlobalSetting
     } catch (err) {
       return fail(at('env_file'), `cannot read ${s.envFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
-    const r = parseEnvFile(text);
-    if (!Array.isArray(r)) return fail(at('env_file'), `${s.envFile}:${r.line}: ${r.what}`);
-    for (const [k, v] of r) set(k, v);
+    let vars: [string, string][];
+    try {
+      vars = parseEnvFile(text, s.envFile);
+    } catch (err) {
+      if (!(err instanceof ConfigFileError)) throw err;
+      return fail(at('env_file'), err.message);
+    }
+    for (const [k, v] of vars) set(k, v);
   }
   for (const [k, v] of s.env) set(k, v);
 

@@ -17,10 +17,15 @@
 //   the status is from core/exit.ts (usage 2 by default, startFailed 125).
 //   Parsers throw rather than return `T | string`, so a string-valued result
 //   is never mistaken for an error and nested parsers need no re-checking.
+//   A caller that words the same mistake for another place (config/plan.ts
+//   names the key, not the option) needs the parts: `OptionError` carries
+//   what the message names first and the reason after it. ConfigError and
+//   ConfigFileError (config/) are UserErrors that also carry file and line.
 //   It is caught at the one edge that reports it (runMain prints
 //   "tsinit: message" and returns the status); a public function whose
-//   result type already says "refused" (parseArgs's `usage-error`) converts
-//   at its own edge, and nowhere else.
+//   result type already says "refused" (parseArgs's `usage-error`,
+//   preparePrivileges's kind 'exit') converts at its own edge, and nowhere
+//   else.
 // - Past the point of no return nothing is thrown at the user: a failure is
 //   a log.warning and tsinit carries on (see supervise/).
 import * as os from 'node:os';
@@ -78,13 +83,43 @@ export function check(ret: number, syscall: string): number {
   return ret;
 }
 
+// This module exists twice in a running tsinit: in the bundle (cli/main.ts's
+// copy) and as dist/core/errno.js, which the lazily loaded privileges/,
+// config/ and services/ require (scripts/bundle.js). A UserError thrown by
+// config/ must still be `instanceof UserError` in cli/main.ts: the brand, a
+// registered symbol, is the same in both copies.
+const BRAND = Symbol.for('tsinit.UserError');
+
 /** Bad input or a refusal before the command runs: one line for the user and
  * tsinit's exit status (see the convention above). */
 export class UserError extends Error {
   readonly status: number;
+  readonly [BRAND] = true;
   constructor(message: string, status: number = EXIT.usage) {
     super(message);
     this.name = 'UserError';
     this.status = status;
+  }
+
+  /** `x instanceof UserError` by the brand, whichever copy made x; a
+   * subclass (ConfigError, OptionError) tests its own prototype chain. */
+  static override [Symbol.hasInstance](v: unknown): boolean {
+    if (this !== UserError) return Function.prototype[Symbol.hasInstance].call(this, v);
+    return typeof v === 'object' && v !== null && (v as { [BRAND]?: unknown })[BRAND] === true;
+  }
+}
+
+/** A UserError whose message is "OPTION: reason" ("--user: no user 'x' in
+ * /etc/passwd"), kept in parts for a caller that names the mistake its own
+ * way: config/plan.ts says `service.web.user: no user 'x' ...`. */
+export class OptionError extends UserError {
+  /** What the message names first: "--user", "--listen tcp://x:1". */
+  readonly option: string;
+  readonly reason: string;
+  constructor(option: string, reason: string, status: number = EXIT.usage) {
+    super(`${option}: ${reason}`, status);
+    this.name = 'OptionError';
+    this.option = option;
+    this.reason = reason;
   }
 }

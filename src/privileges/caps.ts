@@ -1,6 +1,7 @@
 // Capability names ⇄ numbers (capabilities(7), linux/capability.h) and the
 // 64-bit masks /proc/<pid>/status prints and capget(2) returns as two words.
 import * as fs from 'node:fs';
+import { OptionError } from '../core/errno';
 
 /** Index = capability number. */
 export const CAPABILITIES = [
@@ -62,18 +63,18 @@ export function parseCap(text: string): number | null {
 }
 
 /**
- * Resolves the --cap list: numbers ascending, or one line saying what is
- * wrong (an unknown name lists the valid ones; REFUSED ones are refused
- * because the drop must not be undoable).
+ * Resolves the --cap list: numbers ascending. Throws an OptionError (--cap)
+ * saying what is wrong (an unknown name lists the valid ones; REFUSED ones
+ * are refused because the drop must not be undoable).
  */
-export function resolveCaps(names: readonly string[], last = lastCap()): number[] | string {
+export function resolveCaps(names: readonly string[], last = lastCap()): number[] {
   const out = new Set<number>();
   for (const text of names) {
     const n = parseCap(text);
-    if (n === null) return `--cap: unknown capability '${text}' (one of ${CAPABILITIES.join(', ')})`;
-    if (n > last) return `--cap: ${capName(n)} is not known to this kernel (its last is ${capName(last)})`;
+    if (n === null) throw new OptionError('--cap', `unknown capability '${text}' (one of ${CAPABILITIES.join(', ')})`);
+    if (n > last) throw new OptionError('--cap', `${capName(n)} is not known to this kernel (its last is ${capName(last)})`);
     const refused = REFUSED.get(n);
-    if (refused !== undefined) return `--cap: ${capName(n)} ${refused}; it is refused`;
+    if (refused !== undefined) throw new OptionError('--cap', `${capName(n)} ${refused}; it is refused`);
     out.add(n);
   }
   return [...out].sort((a, b) => a - b);

@@ -4,6 +4,7 @@
 // sockets.ts's job.
 import * as net from 'node:net';
 import { constants } from '../native';
+import { OptionError, UserError } from '../core/errno';
 import { envGet, hasPrefix } from '../core/proc';
 import { resolveOwner, type UserDb } from './users';
 
@@ -29,7 +30,7 @@ function validName(name: string): boolean {
 
 /** Splits "ADDRESS,key=value,..." at the first comma that starts a known key,
  * so a unix path may itself contain commas. */
-function splitOptions(text: string): { address: string; options: Map<Key, string> } | string {
+function splitOptions(text: string, bad: (why: string) => Error): { address: string; options: Map<Key, string> } {
   const re = new RegExp(`,(?=(?:${KEYS.join('|')})=)`);
   const m = re.exec(text);
   const address = m ? text.slice(0, m.index) : text;
@@ -38,8 +39,8 @@ function splitOptions(text: string): { address: string; options: Map<Key, string
     for (const part of text.slice(m.index + 1).split(',')) {
       const eq = part.indexOf('=');
       const key = part.slice(0, eq) as Key;
-      if (eq < 0 || !KEYS.includes(key)) return `unknown option '${part}' (name=, mode= or owner=)`;
-      if (options.has(key)) return `${key}= given twice`;
+      if (eq < 0 || !KEYS.includes(key)) throw bad(`unknown option '${part}' (name=, mode= or owner=)`);
+      if (options.has(key)) throw bad(`${key}= given twice`);
       options.set(key, part.slice(eq + 1));
     }
   }
@@ -50,58 +51,59 @@ function splitOptions(text: string): { address: string; options: Map<Key, string
  * Parses one --listen SPEC: tcp://HOST:PORT, udp://HOST:PORT (HOST an IPv4
  * literal or [IPv6]; no names, so nothing depends on DNS at start-up), or
  * unix:/PATH with mode=OCTAL and owner=USER[:GROUP]; each may add name=NAME.
- * Returns the spec or one line saying what is wrong.
+ * Throws an OptionError ("--listen SPEC: why") saying what is wrong.
  */
-export function parseListen(text: string, db: () => UserDb): ListenSpec | string {
-  const bad = (why: string): string => `--listen ${text}: ${why}`;
-  const split = splitOptions(text);
-  if (typeof split === 'string') return bad(split);
-  const { address, options } = split;
+export function parseListen(text: string, db: () => UserDb): ListenSpec {
+  const bad = (why: string): OptionError => new OptionError(`--listen ${text}`, why);
+  const { address, options } = splitOptions(text, bad);
   const name = options.get('name') ?? UNNAMED;
-  if (!validName(name)) return bad(`name '${name}' must be 1-255 printable ASCII characters without ':' (LISTEN_FDNAMES)`);
+  if (!validName(name)) throw bad(`name '${name}' must be 1-255 printable ASCII characters without ':' (LISTEN_FDNAMES)`);
 
   const inet = /^(tcp|udp):\/\/(.*)$/.exec(address);
   if (inet) {
-    if (options.has('mode') || options.has('owner')) return bad('mode= and owner= apply to unix sockets only');
+    if (options.has('mode') || options.has('owner')) throw bad('mode= and owner= apply to unix sockets only');
     const kind = inet[1] as 'tcp' | 'udp';
     const m = /^(?:\[([^\]]*)\]|([^:[\]]*)):([0-9]{1,5})$/.exec(inet[2]!);
-    if (!m) return bad(`expected ${kind}://HOST:PORT (an IPv4 address, or an IPv6 one in brackets: ${kind}://[::1]:8080)`);
+    if (!m) throw bad(`expected ${kind}://HOST:PORT (an IPv4 address, or an IPv6 one in brackets: ${kind}://[::1]:8080)`);
     const port = Number(m[3]);
-    if (port > 65535) return bad(`port ${port} is not 0-65535`);
+    if (port > 65535) throw bad(`port ${port} is not 0-65535`);
     if (m[1] !== undefined) {
-      if (m[1].includes('%')) return bad(`'${m[1]}': IPv6 zone ids are not supported`);
-      if (!net.isIPv6(m[1])) return bad(`'${m[1]}' is not an IPv6 address`);
+      if (m[1].includes('%')) throw bad(`'${m[1]}': IPv6 zone ids are not supported`);
+      if (!net.isIPv6(m[1])) throw bad(`'${m[1]}' is not an IPv6 address`);
       return { kind, family: 6, host: m[1], port, name, text };
     }
-    if (!net.isIPv4(m[2]!)) return bad(`'${m[2]}' is not an IPv4 address (host names are not resolved; IPv6 goes in brackets)`);
+    if (!net.isIPv4(m[2]!)) throw bad(`'${m[2]}' is not an IPv4 address (host names are not resolved; IPv6 goes in brackets)`);
     return { kind, family: 4, host: m[2]!, port, name, text };
   }
 
   if (address.startsWith('unix:')) {
     const path = address.slice(5);
-    if (!path.startsWith('/')) return bad('expected unix:/ABSOLUTE/PATH');
+    if (!path.startsWith('/')) throw bad('expected unix:/ABSOLUTE/PATH');
     // The directory is walked one component at a time (sockets.ts): '..'
     // would make that walk ambiguous, and a path ending in '/' names no file.
-    if (path.split('/').includes('..')) return bad("'..' in a socket path is not supported (name the directory itself)");
-    if (path.endsWith('/')) return bad('the path names a directory, not a socket file');
+    if (path.split('/').includes('..')) throw bad("'..' in a socket path is not supported (name the directory itself)");
+    if (path.endsWith('/')) throw bad('the path names a directory, not a socket file');
     // sun_path holds 108 bytes with the terminating NUL (unix(7)).
-    if (Buffer.byteLength(path, 'latin1') > 107) return bad('the path is longer than the 107 bytes a unix socket address holds');
+    if (Buffer.byteLength(path, 'latin1') > 107) throw bad('the path is longer than the 107 bytes a unix socket address holds');
     let mode = DEFAULT_UNIX_MODE;
     const modeText = options.get('mode');
     if (modeText !== undefined) {
-      if (!/^0?[0-7]{3}$/.test(modeText)) return bad(`mode '${modeText}' is not an octal mode such as 0660`);
+      if (!/^0?[0-7]{3}$/.test(modeText)) throw bad(`mode '${modeText}' is not an octal mode such as 0660`);
       mode = parseInt(modeText, 8);
     }
     const ownerText = options.get('owner') ?? null;
     let owner: { uid: number; gid: number } | null = null;
     if (ownerText !== null) {
-      const o = resolveOwner(db(), ownerText);
-      if (typeof o === 'string') return bad(`owner: ${o}`);
-      owner = o;
+      try {
+        owner = resolveOwner(db(), ownerText);
+      } catch (err) {
+        if (!(err instanceof UserError)) throw err;
+        throw bad(`owner: ${err.message}`);
+      }
     }
     return { kind: 'unix', path, mode, owner, ownerText, name, text };
   }
-  return bad('expected tcp://HOST:PORT, udp://HOST:PORT or unix:/PATH');
+  throw bad('expected tcp://HOST:PORT, udp://HOST:PORT or unix:/PATH');
 }
 
 /** The address as users write it: 127.0.0.1:80, [::1]:53, /run/app.sock. */

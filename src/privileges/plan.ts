@@ -5,6 +5,7 @@ import { lastCap, resolveCaps, riskWarning } from './caps';
 import { readUserDb, resolveIdentity, type Identity, type UserDb } from './users';
 import { MAX_LISTEN, SD_LISTEN_FDS_START, inheritedActivation, listenEnv, parseListen, type Activation, type ListenSpec } from './listen';
 import { hasPrefix } from '../core/proc';
+import { UserError } from '../core/errno';
 
 /**
  * What the privileges layer reads of the command line: its own input, so
@@ -63,39 +64,29 @@ function withHome(env: readonly Buffer[], home: string): Buffer[] {
   return out;
 }
 
-/** Resolves every option into a plan, reading only /etc/passwd and /etc/group. */
-export function makePlan(o: PrivilegeOptions, ctx: { env: Buffer[]; inherited: number[] }, pid = process.pid): Plan | string {
+/** Resolves every option into a plan, reading only /etc/passwd and
+ * /etc/group. Throws a UserError for the first option that is wrong. */
+export function makePlan(o: PrivilegeOptions, ctx: { env: Buffer[]; inherited: number[] }, pid = process.pid): Plan {
   if (o.user === undefined) {
-    if (o.groups !== undefined) return '--groups needs --user';
-    if (o.caps.length > 0) return '--cap needs --user (without it tsinit does not drop, and the command keeps what tsinit has)';
+    if (o.groups !== undefined) throw new UserError('--groups needs --user');
+    if (o.caps.length > 0) throw new UserError('--cap needs --user (without it tsinit does not drop, and the command keeps what tsinit has)');
   }
   let db: UserDb | null = null;
   const userDb = (): UserDb => (db ??= readUserDb());
 
-  let identity: Identity | null = null;
-  if (o.user !== undefined) {
-    const r = resolveIdentity(userDb(), o.user, o.groups);
-    if (typeof r === 'string') return r;
-    identity = r;
-  }
+  const identity: Identity | null = o.user === undefined ? null : resolveIdentity(userDb(), o.user, o.groups);
   const caps = resolveCaps(o.caps, lastCap());
-  if (typeof caps === 'string') return caps;
-  if (caps.length > 0 && identity?.uid === 0) return '--cap: the command runs as root and keeps every capability anyway';
+  if (caps.length > 0 && identity?.uid === 0) throw new UserError('--cap: the command runs as root and keeps every capability anyway');
 
   let umask: number | undefined;
   if (o.umask !== undefined) {
-    if (!/^[0-7]{1,4}$/.test(o.umask) || parseInt(o.umask, 8) > 0o777) return `--umask: '${o.umask}' is not an octal mode such as 0027`;
+    if (!/^[0-7]{1,4}$/.test(o.umask) || parseInt(o.umask, 8) > 0o777) throw new UserError(`--umask: '${o.umask}' is not an octal mode such as 0027`);
     umask = parseInt(o.umask, 8);
   }
-  if (o.workdir === '') return '--workdir: empty path';
+  if (o.workdir === '') throw new UserError('--workdir: empty path');
 
-  const listen: ListenSpec[] = [];
-  for (const text of o.listen) {
-    const s = parseListen(text, userDb);
-    if (typeof s === 'string') return s;
-    listen.push(s);
-  }
-  if (listen.length > MAX_LISTEN) return `--listen: at most ${MAX_LISTEN} sockets`;
+  const listen: ListenSpec[] = o.listen.map((text) => parseListen(text, userDb));
+  if (listen.length > MAX_LISTEN) throw new UserError(`--listen: at most ${MAX_LISTEN} sockets`);
 
   const warnings: string[] = [];
   const risk = riskWarning(caps);

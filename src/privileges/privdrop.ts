@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { Logger } from '../core/log';
 import { native, type NativeSpawnOptions } from '../native';
-import { errnoMessage } from '../core/errno';
+import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
 import { capName } from './caps';
 import { describePlan } from './describe';
@@ -53,10 +53,8 @@ export type Prepared =
     }
   | { kind: 'exit'; status: number; message: string | null; /** Printed to stdout (--dry-run). */ output?: string };
 
-function exit(status: number, message: string | null): Prepared {
-  return { kind: 'exit', status, message };
-}
-
+/** Carries the plan out; throws a UserError (exit 125) for a refusal, with
+ * every socket closed and every socket file removed. */
 function carryOut(p: Plan, log: Logger): Prepared {
   for (const w of p.warnings) log.warning(w);
   const id = p.identity;
@@ -68,28 +66,28 @@ function carryOut(p: Plan, log: Logger): Prepared {
       const [ru, eu, su] = native.getresuid() as [number, number, number];
       const [rg, eg, sg] = native.getresgid() as [number, number, number];
       const same = [ru, eu, su].every((u) => u === id.uid) && [rg, eg, sg].every((g) => g === id.gid);
-      if (!same) return exit(EXIT.startFailed, `${who}: tsinit runs as uid ${eu} gid ${eg}, not as root, and cannot switch to uid ${id.uid} gid ${id.gid}`);
+      if (!same) throw new UserError(`${who}: tsinit runs as uid ${eu} gid ${eg}, not as root, and cannot switch to uid ${id.uid} gid ${id.gid}`, EXIT.startFailed);
       const groups = currentGroups();
       if (groups.join(',') !== id.groups.join(',')) {
-        return exit(EXIT.startFailed, `${who}: tsinit is not root and cannot change its groups (${groups.join(',') || 'none'}) to ${id.groups.join(',') || 'none'}; give --groups to match`);
+        throw new UserError(`${who}: tsinit is not root and cannot change its groups (${groups.join(',') || 'none'}) to ${id.groups.join(',') || 'none'}; give --groups to match`, EXIT.startFailed);
       }
       changeIds = false;
     }
     if (sqpollRing()) {
-      return exit(EXIT.startFailed, `${who}: libuv's io_uring polls with a kernel thread created as root (UV_USE_IO_URING=1?), whose requests would keep root's credentials after the drop (CVE-2024-22017); unset UV_USE_IO_URING`);
+      throw new UserError(`${who}: libuv's io_uring polls with a kernel thread created as root (UV_USE_IO_URING=1?), whose requests would keep root's credentials after the drop (CVE-2024-22017); unset UV_USE_IO_URING`, EXIT.startFailed);
     }
   }
 
   const bound: Bound[] = [];
   let unlinker: Unlinker | null = null;
-  // Every failure from here on: close the sockets, remove their files, exit.
-  const abort = (message: string): Prepared => {
+  // Every failure from here on: close the sockets, remove their files, refuse.
+  const abort = (message: string): UserError => {
     for (const w of closeAll(bound, true, unlinker)) log.warning(w);
-    return exit(EXIT.startFailed, message);
+    return new UserError(message, EXIT.startFailed);
   };
   for (const spec of p.listen) {
     const b = bindListen(spec);
-    if ('errno' in b) return abort(bindMessage(spec, b));
+    if ('errno' in b) throw abort(bindMessage(spec, b));
     bound.push(b);
     log.info(`--listen ${spec.text}: bound ${spec.kind} ${addressOf(spec)} for fd ${SD_LISTEN_FDS_START + p.activation.fds.length + bound.length - 1} (${spec.name})`);
   }
@@ -97,7 +95,7 @@ function carryOut(p: Plan, log: Logger): Prepared {
   // a helper that stays root does (sockets.ts says why this design).
   if (id && changeIds && id.uid !== 0) {
     const u = startUnlinker(bound);
-    if (typeof u === 'number') return abort(`cannot fork the helper that removes the socket files if the start fails: ${errnoMessage(u)}`);
+    if (typeof u === 'number') throw abort(`cannot fork the helper that removes the socket files if the start fails: ${errnoMessage(u)}`);
     unlinker = u;
   }
 
@@ -106,7 +104,7 @@ function carryOut(p: Plan, log: Logger): Prepared {
       drop(id, p.caps, p.noNewPrivs, changeIds);
       for (const w of verifyDrop(id, p.caps, p.noNewPrivs)) log.warning(w);
     } catch (err) {
-      if (err instanceof Abort) return abort(`cannot drop privileges to uid ${id.uid} gid ${id.gid}: ${err.message}; aborting`);
+      if (err instanceof Abort) throw abort(`cannot drop privileges to uid ${id.uid} gid ${id.gid}: ${err.message}; aborting`);
       closeAll(bound, true, unlinker);
       throw err;
     }
@@ -129,7 +127,7 @@ function carryOut(p: Plan, log: Logger): Prepared {
       fs.accessSync(cwd, fs.constants.X_OK);
     } catch (err) {
       const e = (err as NodeJS.ErrnoException).errno ?? -os.constants.errno.ENOENT;
-      return abort(`--workdir ${p.workdir}: ${errnoMessage(e)}${id ? ` (as uid ${id.uid})` : ''}`);
+      throw abort(`--workdir ${p.workdir}: ${errnoMessage(e)}${id ? ` (as uid ${id.uid})` : ''}`);
     }
   }
 
@@ -158,13 +156,24 @@ function carryOut(p: Plan, log: Logger): Prepared {
   return { kind: 'ready', env: p.env, keep: p.keep, spawn, done };
 }
 
-/** The stage's one entry: resolve, then print (--dry-run) or carry out. */
-export function preparePrivileges(o: PrivilegeOptions, ctx: PrivilegeContext): Prepared {
+/** The stage's one entry: resolve, then print (--dry-run) or carry out.
+ * Throws a UserError: bad input (2) or a refusal (125); cli/main.ts reports it. */
+export function prepare(o: PrivilegeOptions, ctx: PrivilegeContext): Prepared {
   const plan = makePlan(o, ctx);
-  if (typeof plan === 'string') return exit(EXIT.usage, plan);
   if (o.dryRun) {
     for (const w of plan.warnings) ctx.log.warning(w);
     return { kind: 'exit', status: 0, message: null, output: `${JSON.stringify(describePlan(plan), null, 2)}\n` };
   }
   return carryOut(plan, ctx.log);
+}
+
+/** prepare() for the public API (index.ts), whose result type already says
+ * "refused": its edge (core/errno.ts) turns the UserError into kind 'exit'. */
+export function preparePrivileges(o: PrivilegeOptions, ctx: PrivilegeContext): Prepared {
+  try {
+    return prepare(o, ctx);
+  } catch (err) {
+    if (!(err instanceof UserError)) throw err;
+    return { kind: 'exit', status: err.status, message: err.message };
+  }
 }

@@ -2,6 +2,7 @@
 // /etc/passwd and /etc/group read as plain files (no NSS, no daemon), as gosu
 // and runc's libcontainer/user do. Pure apart from readUserDb.
 import * as fs from 'node:fs';
+import { OptionError, UserError } from '../core/errno';
 
 export interface PasswdEntry {
   name: string;
@@ -121,22 +122,22 @@ function sortedUnique(ids: number[]): number[] {
  *
  * Supplementary groups: --groups if given (exactly that list; "" for none,
  * like setpriv --clear-groups); else only GROUP when one was named (gosu);
- * else the user's groups from /etc/group (initgroups). Returns the identity,
- * or one line saying what is wrong.
+ * else the user's groups from /etc/group (initgroups). Throws an OptionError
+ * (--user or --groups) saying what is wrong.
  */
-export function resolveIdentity(db: UserDb, spec: string, groupsSpec: string | undefined): Identity | string {
+export function resolveIdentity(db: UserDb, spec: string, groupsSpec: string | undefined): Identity {
   const parts = spec.split(':');
   const userText = parts[0] ?? '';
   const groupText = parts[1];
   if (parts.length > 2 || userText === '' || groupText === '') {
-    return `--user: '${spec}' is not USER[:GROUP] (a name or a number on each side)`;
+    throw new OptionError('--user', `'${spec}' is not USER[:GROUP] (a name or a number on each side)`);
   }
   const entry = findUser(db, userText);
   let uid: number;
   if (entry) uid = entry.uid;
   else {
     const id = parseId(userText);
-    if (id === null) return `--user: no user '${userText}' in /etc/passwd`;
+    if (id === null) throw new OptionError('--user', `no user '${userText}' in /etc/passwd`);
     uid = id;
   }
 
@@ -144,14 +145,14 @@ export function resolveIdentity(db: UserDb, spec: string, groupsSpec: string | u
   let groups: number[];
   if (groupText !== undefined) {
     const g = resolveGroup(db, groupText);
-    if (g === null) return `--user: no group '${groupText}' in /etc/group`;
+    if (g === null) throw new OptionError('--user', `no group '${groupText}' in /etc/group`);
     gid = g;
     groups = [g];
   } else if (entry) {
     gid = entry.gid;
     groups = initGroups(db, entry.name, entry.gid);
   } else {
-    return `--user: uid ${uid} has no entry in /etc/passwd, so it has no group: name one (--user ${uid}:GID)`;
+    throw new OptionError('--user', `uid ${uid} has no entry in /etc/passwd, so it has no group: name one (--user ${uid}:GID)`);
   }
 
   if (groupsSpec !== undefined) {
@@ -159,7 +160,7 @@ export function resolveIdentity(db: UserDb, spec: string, groupsSpec: string | u
     groups = [];
     for (const text of list) {
       const g = text === '' ? null : resolveGroup(db, text);
-      if (g === null) return `--groups: no group '${text}' in /etc/group`;
+      if (g === null) throw new OptionError('--groups', `no group '${text}' in /etc/group`);
       groups.push(g);
     }
   }
@@ -167,23 +168,24 @@ export function resolveIdentity(db: UserDb, spec: string, groupsSpec: string | u
 }
 
 /** owner=USER[:GROUP], owner=:GROUP or owner=USER: like chown(1), a side left
- * out keeps its id (-1). */
-export function resolveOwner(db: UserDb, spec: string): { uid: number; gid: number } | string {
+ * out keeps its id (-1). Throws a UserError without a prefix: listen.ts names
+ * the spec and the key. */
+export function resolveOwner(db: UserDb, spec: string): { uid: number; gid: number } {
   const parts = spec.split(':');
   const u = parts[0] ?? '';
   const g = parts[1];
-  if (parts.length > 2 || (u === '' && (g === undefined || g === '')) || g === '') return `'${spec}' is not USER[:GROUP] or :GROUP`;
+  if (parts.length > 2 || (u === '' && (g === undefined || g === '')) || g === '') throw new UserError(`'${spec}' is not USER[:GROUP] or :GROUP`);
   let uid = -1;
   if (u !== '') {
     const e = findUser(db, u);
     const id = e ? e.uid : parseId(u);
-    if (id === null) return `no user '${u}' in /etc/passwd`;
+    if (id === null) throw new UserError(`no user '${u}' in /etc/passwd`);
     uid = id;
   }
   let gid = -1;
   if (g !== undefined) {
     const id = resolveGroup(db, g);
-    if (id === null) return `no group '${g}' in /etc/group`;
+    if (id === null) throw new UserError(`no group '${g}' in /etc/group`);
     gid = id;
   }
   return { uid, gid };

@@ -11,10 +11,8 @@ import type { Logger } from '../core/log';
 import { addressOf } from '../privileges/listen';
 import type { PrivilegeOptions } from '../privileges/plan';
 import { bindListen, closeAll, type Bound } from '../privileges/sockets';
-import { ConfigError } from '../config/load';
 import { makePlan, type Plan } from '../config/plan';
 import { makeProcfilePlan } from '../config/procplan';
-import { ConfigFileError } from '../config/dotenv';
 import { describePlan } from '../config/describe';
 import { processEvents } from './events';
 import { createRelay } from './relay';
@@ -118,16 +116,11 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
       : `--${single} is for single-command mode; a Procfile's processes run as tsinit, in the Procfile's directory`);
     return Promise.resolve(SERVICES_EXIT.usage);
   }
-  let plan: Plan;
-  try {
-    plan = o.procfile !== undefined
-      ? makeProcfilePlan({ file: o.procfile, command: o.command, env: deps.env })
-      : makePlan({ file: o.config!, command: o.command, env: deps.env });
-  } catch (err) {
-    if (!(err instanceof ConfigError) && !(err instanceof ConfigFileError)) throw err;
-    log.error(err.message);
-    return Promise.resolve(SERVICES_EXIT.usage);
-  }
+  // A mistake in the file throws a ConfigError or ConfigFileError, UserErrors
+  // that cli/main.ts reports as every other: one line, exit 2.
+  const plan: Plan = o.procfile !== undefined
+    ? makeProcfilePlan({ file: o.procfile, command: o.command, env: deps.env })
+    : makePlan({ file: o.config!, command: o.command, env: deps.env });
   if (o.dryRun) {
     fs.writeSync(1, `${JSON.stringify(describePlan(plan), null, 2)}\n`);
     return Promise.resolve(0);

@@ -7,10 +7,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { refusal } from '../../helpers/refused.mjs';
 
 const require = createRequire(import.meta.url);
 const { makePlan, parseEnvFile } = require('../../../dist/config/plan.js');
 const { ConfigError } = require('../../../dist/config/load.js');
+const { ConfigFileError } = require('../../../dist/config/dotenv.js');
+const { UserError } = require('../../../dist/core/errno.js');
 const { parseDurationMs } = require('../../../dist/config/schema.js');
 const { describePlan } = require('../../../dist/config/describe.js');
 const { indexToml, indexJson, lineOf } = require('../../../dist/config/locate.js');
@@ -97,6 +100,27 @@ test('unknown users, groups and capabilities', () => {
   fails(OK + 'user = "app"\ncaps = ["SETUID"]\n', 4, 'service.a.caps', /undo the drop/);
 });
 
+// The privilege resolvers throw "--user: ..." (core/errno.ts's OptionError);
+// here the same reason names the key instead, word for word.
+test('users, caps, listen specs and env_file: the reason under the key, exactly', () => {
+  const what = (text) => {
+    try {
+      plan(text);
+    } catch (e) {
+      assert.instance(e, ConfigError);
+      return e.what;
+    }
+    return assert.unreachable('accepted');
+  };
+  assert.is(what(OK + 'user = "nobody-here"\n'), "no user 'nobody-here' in /etc/passwd");
+  assert.is(what(OK + 'user = "app"\ngroups = ["www", "nope"]\n'), "no group 'nope' in /etc/group");
+  assert.is(what(OK + 'user = "4242"\n'), 'uid 4242 has no entry in /etc/passwd, so it has no group: name one (user = "4242:GID")');
+  assert.is(what(OK + 'user = "app"\ncaps = ["SETUID"]\n'), 'CAP_SETUID would let the command undo the drop (setresuid/setresgid back to 0); it is refused');
+  assert.is(what(OK + 'listen = ["unix:/a.sock,owner=ghost"]\n'), "unix:/a.sock,owner=ghost: owner: no user 'ghost' in /etc/passwd");
+  const envFile = write('A=1\nnot a line\n', 'env');
+  assert.is(what(OK + `env_file = "${envFile}"\n`), `${envFile}:2: 'not a line' is not KEY=VALUE`);
+});
+
 test('dependencies: unknown services and cycles', () => {
   fails(OK + 'after = ["b"]\n', 3, 'service.a.after[0]', /no service 'b' \(services: a\)/);
   fails(OK + 'after = ["a"]\n', 3, 'service.a.after[0]', /itself/);
@@ -123,6 +147,10 @@ test('syntax errors carry the line; unreadable files and bad names say so', () =
   assert.throws(() => makePlan({ file: path.join(dir, 'missing.toml'), command: [], env, db }), (err) => err instanceof ConfigError && /cannot read: no such file/.test(err.message));
   assert.throws(() => makePlan({ file: write('x', 'yaml'), command: [], env, db }), (err) => /must end in .toml or .json/.test(err.message));
   assert.throws(() => plan('[tsinit]\n'), (err) => /no services/.test(err.message));
+  // One convention (core/errno.ts): a ConfigError is a UserError, exit 2, so cli/main.ts's one catch reports it.
+  assert.instance(e, UserError);
+  assert.is(e.status, 2);
+  assert.is(e.name, 'ConfigError');
 });
 
 test('JSON: the same schema, errors at the exact line', () => {
@@ -154,7 +182,10 @@ test('durations and env files', () => {
   assert.is(parseDurationMs('5'), null);
   assert.is(parseDurationMs('x'), null);
   assert.equal(parseEnvFile('# c\nA=1\nexport B="two\\nlines"\nC=\'$lit\'\nD=x # note\n'), [['A', '1'], ['B', 'two\nlines'], ['C', '$lit'], ['D', 'x']]);
-  assert.equal(parseEnvFile('A=1\nnot a line\n'), { line: 2, what: "'not a line' is not KEY=VALUE" });
+  const e = refusal(() => parseEnvFile('A=1\nnot a line\n', 'app.env'));
+  assert.instance(e, ConfigFileError);
+  assert.is(e.line, 2);
+  assert.is(e.message, "app.env:2: 'not a line' is not KEY=VALUE");
 });
 
 test('the plan: ids, env, order, defaults, main from --', () => {

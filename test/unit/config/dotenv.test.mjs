@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const { parseDotenv, loadDotenv, ConfigFileError } = require('../../../dist/config/dotenv.js');
+const { UserError } = require('../../../dist/core/errno.js');
 
 test('KEY=VALUE lines, comments, blank lines, CRLF, export, later wins', () => {
   const text = [
@@ -61,6 +62,9 @@ for (const [line, n, why] of bad) {
       assert.is(err.line, n);
       assert.is(err.file, 'app/.env');
       assert.is(err.code, 'TSINIT_CONFIG');
+      // A UserError, exit 2: cli/main.ts reports it as any other bad input.
+      assert.instance(err, UserError);
+      assert.is(err.status, 2);
     }
   });
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 
 const require = createRequire(import.meta.url);
-const { check, sysError, errnoCode, errnoMessage, UserError } = require('../../../dist/core/errno.js');
+const { check, sysError, errnoCode, errnoMessage, UserError, OptionError } = require('../../../dist/core/errno.js');
 const EXIT_CORE = require('../../../dist/core/exit.js').EXIT;
 const { spawnFailure, EXIT } = require('../../../dist/cli/main.js');
 const E = os.constants.errno;
@@ -60,6 +60,31 @@ test('UserError carries one line and an exit status from EXIT (usage by default)
   assert.is(u.message, "--grace: 'x' is not a duration");
   assert.is(u.status, EXIT_CORE.usage);
   assert.is(new UserError('bind', EXIT_CORE.startFailed).status, 125);
+});
+
+test('OptionError: a UserError "OPTION: reason", its parts kept', () => {
+  const o = new OptionError('--user', "no user 'x' in /etc/passwd");
+  assert.instance(o, UserError);
+  assert.is(o.message, "--user: no user 'x' in /etc/passwd");
+  assert.is(o.option, '--user');
+  assert.is(o.reason, "no user 'x' in /etc/passwd");
+  assert.is(o.status, EXIT_CORE.usage);
+});
+
+// The bundle has its own copy of core/errno (scripts/bundle.js): cli/main.ts
+// must still recognise a UserError thrown by config/ or privileges/.
+test('a UserError made by another copy of the module is instanceof UserError; subclasses stay exact', () => {
+  const file = require.resolve('../../../dist/core/errno.js');
+  delete require.cache[file];
+  const other = require(file);
+  assert.ok(other.UserError !== UserError, 'two copies of the class');
+  assert.ok(new other.UserError('x') instanceof UserError);
+  assert.ok(new other.OptionError('--user', 'x') instanceof UserError);
+  assert.ok(new UserError('x') instanceof other.UserError);
+  assert.ok(new OptionError('--cap', 'x') instanceof OptionError);
+  assert.not.ok(new UserError('x') instanceof OptionError);
+  assert.not.ok(new Error('x') instanceof UserError);
+  assert.not.ok(Object.assign(new Error('x'), { status: 2 }) instanceof UserError);
 });
 
 test('one EXIT: core/exit.ts, re-exported by cli/main', () => {

@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
+import { refused } from '../../helpers/refused.mjs';
 
 const require = createRequire(import.meta.url);
 const { parseCap, resolveCaps, riskWarning, capName, capNames, maskOf, maskHex, maskWords, wordsMask, CAPABILITIES } = require('../../../dist/privileges/caps.js');
@@ -27,16 +28,16 @@ test('masks: /proc hex, capset words, names back', () => {
 
 test('--cap: sorted, unique; unknown names list the valid ones; SETUID/SETGID refused; newer than the kernel refused', () => {
   assert.equal(resolveCaps(['net_raw', 'NET_BIND_SERVICE', 'CAP_NET_RAW'], 40), [10, 13]);
-  assert.match(resolveCaps(['bogus'], 40), /^--cap: unknown capability 'bogus' \(one of CHOWN, DAC_OVERRIDE, .*CHECKPOINT_RESTORE\)$/);
-  assert.match(resolveCaps(['SETUID'], 40), /CAP_SETUID would let the command undo the drop/);
-  assert.match(resolveCaps(['setgid'], 40), /CAP_SETGID would let the command undo the drop/);
-  assert.is(resolveCaps(['BPF'], 37), '--cap: CAP_BPF is not known to this kernel (its last is CAP_AUDIT_READ)');
+  assert.match(refused(() => resolveCaps(['bogus'], 40)), /^--cap: unknown capability 'bogus' \(one of CHOWN, DAC_OVERRIDE, .*CHECKPOINT_RESTORE\)$/);
+  assert.match(refused(() => resolveCaps(['SETUID'], 40)), /CAP_SETUID would let the command undo the drop/);
+  assert.match(refused(() => resolveCaps(['setgid'], 40)), /CAP_SETGID would let the command undo the drop/);
+  assert.is(refused(() => resolveCaps(['BPF'], 37)), '--cap: CAP_BPF is not known to this kernel (its last is CAP_AUDIT_READ)');
 });
 
 // Issue 12 §6.
 test('--cap: SETPCAP and SETFCAP refused too, each saying why', () => {
-  assert.is(resolveCaps(['SETPCAP'], 40), '--cap: CAP_SETPCAP would let the command change its own capability bounds and securebits (what the drop verified); it is refused');
-  assert.is(resolveCaps(['net_bind_service', 'cap_setfcap'], 40), '--cap: CAP_SETFCAP would let the command give a program file capabilities, which its exec then grants; it is refused');
+  assert.is(refused(() => resolveCaps(['SETPCAP'], 40)), '--cap: CAP_SETPCAP would let the command change its own capability bounds and securebits (what the drop verified); it is refused');
+  assert.is(refused(() => resolveCaps(['net_bind_service', 'cap_setfcap'], 40)), '--cap: CAP_SETFCAP would let the command give a program file capabilities, which its exec then grants; it is refused');
 });
 
 test('--cap: one warning naming the risk of the root-equivalent ones, none for the rest', () => {

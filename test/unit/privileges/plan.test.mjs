@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
+import { refused } from '../../helpers/refused.mjs';
 
 const require = createRequire(import.meta.url);
 const { makePlan } = require('../../../dist/privileges/plan.js');
@@ -58,19 +59,19 @@ test('--user root: HOME replaced in place; no_new_privs on unless --allow-new-pr
 });
 
 test('options that need --user, and --cap for a root command', () => {
-  assert.is(plan(['--groups', 'a']), '--groups needs --user');
-  assert.match(plan(['--cap', 'NET_RAW']), /^--cap needs --user/);
-  assert.is(plan(['--user', 'root', '--cap', 'NET_RAW']), '--cap: the command runs as root and keeps every capability anyway');
-  assert.is(plan(['--umask', '1777']), "--umask: '1777' is not an octal mode such as 0027");
+  assert.is(refused(() => plan(['--groups', 'a'])), '--groups needs --user');
+  assert.match(refused(() => plan(['--cap', 'NET_RAW'])), /^--cap needs --user/);
+  assert.is(refused(() => plan(['--user', 'root', '--cap', 'NET_RAW'])), '--cap: the command runs as root and keeps every capability anyway');
+  assert.is(refused(() => plan(['--umask', '1777'])), "--umask: '1777' is not an octal mode such as 0027");
   assert.is(plan(['--umask', '7']).umask, 7);
-  assert.is(plan(['--workdir', '']), '--workdir: empty path');
+  assert.is(refused(() => plan(['--workdir', ''])), '--workdir: empty path');
 });
 
 test('--cap with a root-equivalent capability: planned, with one warning', () => {
   const p = plan(['--user', 'nobody', '--cap', 'SYS_PTRACE,net_raw']);
   assert.equal(p.caps, [13, 19]);
   assert.equal(p.warnings, ['--cap: this capability is root-equivalent (CAP_SYS_PTRACE: trace and modify any process, root ones included): the command can regain full root with it']);
-  assert.match(plan(['--user', 'nobody', '--cap', 'SETPCAP']), /^--cap: CAP_SETPCAP .* it is refused$/);
+  assert.match(refused(() => plan(['--user', 'nobody', '--cap', 'SETPCAP'])), /^--cap: CAP_SETPCAP .* it is refused$/);
 });
 
 test.run();

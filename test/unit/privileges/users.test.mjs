@@ -2,6 +2,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRequire } from 'node:module';
+import { refusal, refused } from '../../helpers/refused.mjs';
 
 const require = createRequire(import.meta.url);
 const { parsePasswd, parseGroup, resolveIdentity, resolveOwner, parseId } = require('../../../dist/privileges/users.js');
@@ -54,13 +55,18 @@ test('--groups is the exact list, "" is none, names and numbers, sorted and uniq
 });
 
 test('what is refused, in one line each', () => {
-  assert.is(id('nobody-here'), "--user: no user 'nobody-here' in /etc/passwd");
-  assert.is(id('app:nogroup'), "--user: no group 'nogroup' in /etc/group");
-  assert.is(id('5000'), '--user: uid 5000 has no entry in /etc/passwd, so it has no group: name one (--user 5000:GID)');
-  assert.is(id('app', 'audio,,www'), "--groups: no group '' in /etc/group");
-  assert.is(id('app', 'nope'), "--groups: no group 'nope' in /etc/group");
-  for (const bad of ['', ':1000', 'app:', 'a:b:c']) assert.is(id(bad), `--user: '${bad}' is not USER[:GROUP] (a name or a number on each side)`);
-  assert.is(id('4294967295'), "--user: no user '4294967295' in /etc/passwd", '2^32-1 is -1, not an id');
+  // An OptionError keeps the parts config/plan.ts words for its own keys.
+  const e = refusal(() => id('app', 'nope'));
+  assert.is(e.option, '--groups');
+  assert.is(e.reason, "no group 'nope' in /etc/group");
+  assert.is(e.status, 2);
+  assert.is(refused(() => id('nobody-here')), "--user: no user 'nobody-here' in /etc/passwd");
+  assert.is(refused(() => id('app:nogroup')), "--user: no group 'nogroup' in /etc/group");
+  assert.is(refused(() => id('5000')), '--user: uid 5000 has no entry in /etc/passwd, so it has no group: name one (--user 5000:GID)');
+  assert.is(refused(() => id('app', 'audio,,www')), "--groups: no group '' in /etc/group");
+  assert.is(refused(() => id('app', 'nope')), "--groups: no group 'nope' in /etc/group");
+  for (const bad of ['', ':1000', 'app:', 'a:b:c']) assert.is(refused(() => id(bad)), `--user: '${bad}' is not USER[:GROUP] (a name or a number on each side)`);
+  assert.is(refused(() => id('4294967295')), "--user: no user '4294967295' in /etc/passwd", '2^32-1 is -1, not an id');
 });
 
 test('ids: 0 to 2^32-2, digits only', () => {
@@ -74,8 +80,8 @@ test('owner=: like chown(1), a side left out stays (-1)', () => {
   assert.equal(resolveOwner(db, 'app:www'), { uid: 1000, gid: 33 });
   assert.equal(resolveOwner(db, ':www'), { uid: -1, gid: 33 });
   assert.equal(resolveOwner(db, '7:8'), { uid: 7, gid: 8 });
-  assert.is(resolveOwner(db, 'ghost'), "no user 'ghost' in /etc/passwd");
-  assert.is(resolveOwner(db, ':'), "':' is not USER[:GROUP] or :GROUP");
+  assert.is(refused(() => resolveOwner(db, 'ghost')), "no user 'ghost' in /etc/passwd");
+  assert.is(refused(() => resolveOwner(db, ':')), "':' is not USER[:GROUP] or :GROUP");
 });
 
 test.run();
