@@ -119,8 +119,8 @@ EOF
 # lines FILE: how the two chatty services' output came out.
 lines() {
   awk '{ s = $0; sub(/^[^ab]*/, "", s); if (s ~ /^a+$/ && length(s) == 3000) a++; else if (s ~ /^b+$/ && length(s) == 3000) b++; else bad++;
-         if ($0 ~ /^[^ab]/ && length(s) == 3000) pre++ }
-       END { printf "%d intact a-lines, %d intact b-lines of 2000 each, %d broken or mixed, %d intact with a prefix", a, b, bad, pre }' "$1"
+         if ($0 ~ /^[^ab]/ && length(s) == 3000) pre++; if ($0 ~ /^[^ab]* \+ /) cont++ }
+       END { printf "%d intact a-lines, %d intact b-lines of 2000 each, %d broken or mixed (%d of them marked as a continuation), %d intact with a prefix", a, b, bad, cont, pre }' "$1"
 }
 
 # A user with a supplementary group, for the credential scenarios.

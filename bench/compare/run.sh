@@ -1,8 +1,8 @@
 #!/bin/bash
 # Re-runs every "run here" check of README's "Compared with other supervisors"
 # table and prints one line per fact: peer <TAB> point <TAB> observed.
-#   bash bench/compare/run.sh [supervisord] [s6] [pm2]      (default: all three)
-# Needs root (PID namespaces, a test user). Installs the peers it lacks:
+#   bash bench/compare/run.sh [tsinit] [supervisord] [s6] [pm2]     (default: all four)
+# Needs root (PID namespaces, a test user) and, for tsinit, `npm run build`. Installs the peers it lacks:
 # Debian `supervisor` and `s6` with apt-get, npm `pm2@$PM2_VERSION` into
 # $PM2_PREFIX (default /tmp/pm2). Each peer's scenarios run under a hard
 # timeout, each scenario in a PID namespace of its own, killed by pid at its end.
@@ -11,12 +11,13 @@ cd "$(dirname "$0")"
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (PID namespaces, a test user)" >&2; exit 2; }
 PM2_VERSION=${PM2_VERSION:-7.0.4}
 export PM2_PREFIX=${PM2_PREFIX:-/tmp/pm2}
-PEERS=("$@"); [ ${#PEERS[@]} -gt 0 ] || PEERS=(supervisord s6 pm2)
+PEERS=("$@"); [ ${#PEERS[@]} -gt 0 ] || PEERS=(tsinit supervisord s6 pm2)
 
 apt() { apt-get -o DPkg::Lock::Timeout=600 install -y "$@" >/dev/null 2>&1 ||
   { apt-get -o DPkg::Lock::Timeout=600 update >/dev/null 2>&1 && apt-get -o DPkg::Lock::Timeout=600 install -y "$@" >/dev/null 2>&1; }; }
 need() {
   case $1 in
+    tsinit) true ;;  # tsinit.sh says SKIP when the build is missing
     supervisord) command -v supervisord >/dev/null || apt supervisor ;;
     s6) command -v s6-svscan >/dev/null || apt s6 ;;
     pm2) [ -x "$PM2_PREFIX/node_modules/.bin/pm2-runtime" ] ||
@@ -27,7 +28,7 @@ need() {
 printf 'peer\tpoint\tobserved\n'
 rc=0
 for p in "${PEERS[@]}"; do
-  case $p in supervisord | s6 | pm2) ;; *) echo "run.sh: unknown peer '$p' (supervisord, s6, pm2)" >&2; exit 2 ;; esac
+  case $p in tsinit | supervisord | s6 | pm2) ;; *) echo "run.sh: unknown peer '$p' (tsinit, supervisord, s6, pm2)" >&2; exit 2 ;; esac
   if ! need "$p"; then printf '%s\tsetup\tSKIP: could not install it\n' "$p"; rc=1; continue; fi
   # Three scenarios of at most ~40 s each; the hard bound is for a hung peer.
   timeout -k 5 300 bash "./$p.sh"
