@@ -97,7 +97,8 @@ date +%s.%N >>"$1"
 ( sleep 1 & )
 exec sleep 600
 EOF
-  # slowstop FILE: needs 1 s to clean up after SIGTERM; records when it ended.
+  # slowstop FILE: needs 1 s to clean up after SIGTERM (or SIGINT, PM2's default);
+  # records when it ended and by which signal, and each SIGHUP it gets.
   cat >"$D/slowstop" <<'EOF'
 #!/bin/sh
 stop() { kill $! 2>/dev/null; sleep 1; echo "$(date +%s.%N) $2" >>"$1"; exit 0; }
@@ -105,7 +106,7 @@ trap 'stop "$1" TERM' TERM
 trap 'stop "$1" INT' INT
 trap 'echo HUP >>"$1.hup"' HUP
 date +%s.%N >>"$1.started"
-sleep 600 & wait; wait
+while :; do sleep 600 & wait; done
 EOF
   # chatty CHAR: 2000 lines of 3000 CHARs, in the big writes of yes(1).
   cat >"$D/chatty" <<'EOF'
