@@ -117,6 +117,29 @@ EOF
   chmod 755 "$D"/stamp "$D"/ids "$D"/orphan "$D"/slowstop "$D"/chatty
 }
 
+# slow_stop SCENARIO WHAT PIDS-CMD: the idle and stop facts of a scenario
+# whose three slowstop services $D/s1..s3 were just started; PIDS-CMD prints
+# the pids of the supervision layer (WHAT) once it runs.
+slow_stop() {
+  local name=$1 what=$2 cmd=$3 t0 t1
+  if waitfor 30 test -s "$D/s3.started" -a -s "$D/s1.started" -a -s "$D/s2.started"; then
+    sleep 2
+    fact "$PEER" "idle wakeups" "$name: $(idle 5 $($cmd)) context switches of $what over 5 s, 3 services up"
+    t0=$(now); kill -TERM "$P1"; ns_wait 40; t1=$(now)
+    fact "$PEER" stop "$name: SIGTERM, 3 services needing 1 s each: exited $RC after $(gap "$t0" "$t1") s; they ended at $(for i in 1 2 3; do printf '%s ' "$(ended "$D/s$i" "$t0")"; done)"
+  else
+    fact "$PEER" stop "$name: the services did not start in 30 s"
+  fi
+}
+init_pid() { echo "$P1"; }
+
+# chatty_logs SCENARIO HOW: the logs fact, once the two chatty services run
+# with their output going to $D/c.out.
+chatty_logs() {
+  waitfor 40 test "$(grep -c '[ab]\{3000\}' "$D/c.out")" -ge 4000; sleep 1
+  fact "$PEER" logs "$1: $2: $(lines "$D/c.out")"
+}
+
 # lines FILE: how the two chatty services' output came out.
 lines() {
   awk '{ s = $0; sub(/^[^ab]*/, "", s); if (s ~ /^a+$/ && length(s) == 3000) a++; else if (s ~ /^b+$/ && length(s) == 3000) b++; else bad++;

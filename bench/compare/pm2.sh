@@ -51,21 +51,13 @@ ns_stop; rm -rf "$D"
 scratch; programs
 eco "$(app s1 "exec $D/slowstop $D/s1")" "$(app s2 "exec $D/slowstop $D/s2")" "$(app s3 "exec $D/slowstop $D/s3")"
 run "$D/b.out" || exit 1
-if waitfor 30 test -s "$D/s3.started" -a -s "$D/s1.started" -a -s "$D/s2.started"; then
-  sleep 2
-  fact $PEER "idle wakeups" "pm-stop: $(idle 5 "$P1") context switches of pm2-runtime (all its threads) over 5 s, 3 apps up"
-  t0=$(now); kill -TERM "$P1"; ns_wait 40; t1=$(now)
-  fact $PEER "stop" "pm-stop: SIGTERM, 3 apps needing 1 s each: exited $RC after $(gap "$t0" "$t1") s; apps ended at $(for i in 1 2 3; do printf '%s ' "$(ended "$D/s$i" "$t0")"; done)"
-else
-  fact $PEER stop "the apps did not start in 30 s"
-fi
+slow_stop pm-stop "pm2-runtime (all its threads)" init_pid
 ns_stop; rm -rf "$D"
 
 # pm-logs: two apps writing 2000 lines of 3000 bytes at once; pm2-runtime streams them.
 scratch; programs
 eco "$(app a "exec $D/chatty a")" "$(app b "exec $D/chatty b")"
 run "$D/c.out" || exit 1
-waitfor 40 test "$(grep -c '[ab]\{3000\}' "$D/c.out")" -ge 4000; sleep 1
-fact $PEER "logs" "pm-logs: default output: $(lines "$D/c.out")"
+chatty_logs pm-logs "default output"
 ns_stop; rm -rf "$D"
 fact $PEER version "pm2 $V on node $(node -v)"

@@ -45,21 +45,14 @@ ns_stop; users_del; rm -rf "$D"
 scratch; programs
 for i in 1 2 3; do svc "s$i" "exec $D/slowstop $D/s$i"; done
 ns_start "$D/b.out" s6-svscan "$D/scan" || exit 1
-if waitfor 20 test -s "$D/s3.started" -a -s "$D/s1.started" -a -s "$D/s2.started"; then
-  sleep 2
-  fact $PEER "idle wakeups" "s6-stop: $(idle 5 $(by_comm s6-svscan) $(by_comm s6-supervise)) context switches of s6-svscan and its 3 s6-supervise over 5 s"
-  t0=$(now); kill -TERM "$P1"; ns_wait 40; t1=$(now)
-  fact $PEER "stop" "s6-stop: SIGTERM to s6-svscan, 3 services needing 1 s each: exited $RC after $(gap "$t0" "$t1") s; services ended at $(for i in 1 2 3; do printf '%s ' "$(ended "$D/s$i" "$t0")"; done)"
-else
-  fact $PEER stop "the services did not start in 20 s"
-fi
+s6_layer() { by_comm s6-svscan; by_comm s6-supervise; }
+slow_stop s6-stop "s6-svscan and its 3 s6-supervise" s6_layer
 ns_stop; rm -rf "$D"
 
 # s6-logs: two services writing 2000 lines of 3000 bytes at once to s6-svscan's stdout.
 scratch; programs
 svc a "exec $D/chatty a"; svc b "exec $D/chatty b"
 ns_start "$D/c.out" s6-svscan "$D/scan" || exit 1
-waitfor 30 test "$(wc -l <"$D/c.out")" -ge 4000; sleep 1
-fact $PEER "logs" "s6-logs: no logger service: $(lines "$D/c.out")"
+chatty_logs s6-logs "no logger service"
 ns_stop; rm -rf "$D"
 fact $PEER version "s6 $V (Debian); s6-overlay not run"

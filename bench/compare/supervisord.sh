@@ -47,14 +47,7 @@ scratch; programs
 S=(); for i in 1 2 3; do S+=("[program:s$i]" "command=$D/slowstop $D/s$i"); done
 conf "$D/b.conf" "${S[@]}"
 ns_start "$D/b.out" supervisord -c "$D/b.conf" || exit 1
-if waitfor 20 test -s "$D/s3.started" -a -s "$D/s1.started" -a -s "$D/s2.started"; then
-  sleep 2
-  fact $PEER "idle wakeups" "sv-stop: $(idle 5 "$P1") context switches of supervisord over 5 s, 3 programs up"
-  t0=$(now); kill -TERM "$P1"; ns_wait 40; t1=$(now)
-  fact $PEER "stop" "sv-stop: SIGTERM, 3 programs needing 1 s each: exited $RC after $(gap "$t0" "$t1") s; programs ended at $(for i in 1 2 3; do printf '%s ' "$(ended "$D/s$i" "$t0")"; done)"
-else
-  fact $PEER stop "the programs did not start in 20 s"
-fi
+slow_stop sv-stop supervisord init_pid
 ns_stop; rm -rf "$D"
 
 # sv-logs: two programs writing 2000 lines of 3000 bytes at once to stdout.
@@ -63,7 +56,6 @@ conf "$D/c.conf" \
   "[program:a]" "command=$D/chatty a" "stdout_logfile=/dev/stdout" "stdout_logfile_maxbytes=0" \
   "[program:b]" "command=$D/chatty b" "stdout_logfile=/dev/stdout" "stdout_logfile_maxbytes=0"
 ns_start "$D/c.out" supervisord -c "$D/c.conf" || exit 1
-waitfor 30 test "$(wc -l <"$D/c.out")" -ge 4000; sleep 1
-fact $PEER "logs" "sv-logs: stdout_logfile=/dev/stdout: $(lines "$D/c.out")"
+chatty_logs sv-logs stdout_logfile=/dev/stdout
 ns_stop; rm -rf "$D"
 fact $PEER version "$V"

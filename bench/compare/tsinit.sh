@@ -69,21 +69,13 @@ ns_stop; rm -rf "$D"
 scratch; programs
 for i in 1 2 3; do printf '[service.s%s]\ncommand = ["%s/slowstop", "%s/s%s"]\n' $i "$D" "$D" $i; done >"$D/c.toml"
 run "$D/b.out" || exit 1
-if waitfor 20 test -s "$D/s3.started" -a -s "$D/s1.started" -a -s "$D/s2.started"; then
-  sleep 2
-  fact $PEER "idle wakeups" "ts-stop: $(idle 5 "$P1") context switches of tsinit (all its threads) over 5 s, 3 services up"
-  t0=$(now); kill -TERM "$P1"; ns_wait 40; t1=$(now)
-  fact $PEER "stop" "ts-stop: SIGTERM, 3 services needing 1 s each: exited $RC after $(gap "$t0" "$t1") s; services ended at $(for i in 1 2 3; do printf '%s ' "$(ended "$D/s$i" "$t0")"; done)"
-else
-  fact $PEER stop "the services did not start in 20 s"
-fi
+slow_stop ts-stop "tsinit (all its threads)" init_pid
 ns_stop; rm -rf "$D"
 
 # ts-logs: two services writing 2000 lines of 3000 bytes at once, log = "prefix".
 scratch; programs
 printf '[tsinit]\nlog = "prefix"\n[service.p]\ncommand = ["%s/chatty", "a"]\n[service.q]\ncommand = ["%s/chatty", "b"]\n' "$D" "$D" >"$D/c.toml"
 ns_start "$D/c.out" "$TSINIT" --config "$D/c.toml" || exit 1
-waitfor 30 test "$(grep -c '[ab]\{3000\}' "$D/c.out")" -ge 4000; sleep 1
-fact $PEER "logs" "ts-logs: log = \"prefix\": $(lines "$D/c.out")"
+chatty_logs ts-logs 'log = "prefix"'
 ns_stop; rm -rf "$D"
 fact $PEER version "$V on node $(node -v)"
