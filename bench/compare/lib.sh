@@ -136,7 +136,8 @@ init_pid() { echo "$P1"; }
 # chatty_logs SCENARIO HOW: the logs fact, once the two chatty services run
 # with their output going to $D/c.out.
 chatty_logs() {
-  waitfor 40 test "$(grep -c '[ab]\{3000\}' "$D/c.out")" -ge 4000; sleep 1
+  # Done once every byte is there (2 x 2000 x 3001; prefixes only add).
+  waitfor 40 test "$(stat -c %s "$D/c.out")" -ge 12004000; sleep 1
   fact "$PEER" logs "$1: $2: $(lines "$D/c.out")"
 }
 
