@@ -1,7 +1,8 @@
 # Shared helpers of the comparison scenarios (sourced, not run).
 # Each peer runs as PID 1 of its own PID namespace (unshare --kill-child), so
 # killing the one unshare pid we started takes every process of the scenario
-# with it; the scenario scripts call ns_stop on every path out (trap EXIT).
+# with it; the scenario scripts call ns_stop on every path out (trap EXIT),
+# and run.sh runs each scenario under a timeout of its own.
 
 set -u
 NS=''   # pid of the unshare we started
@@ -139,6 +140,18 @@ chatty_logs() {
   # Done once every byte is there (2 x 2000 x 3001; prefixes only add).
   waitfor 40 test "$(stat -c %s "$D/c.out")" -ge 12004000; sleep 1
   fact "$PEER" logs "$1: $2: $(lines "$D/c.out")"
+}
+
+# scenarios NAME... -- ARGS...: each peer script's entry. Without ARGS it
+# prints the scenario names (run.sh runs each in an invocation of its own,
+# under its own timeout); with one, it runs that scenario, the function of
+# that name with - as _.
+scenarios() {
+  local names=() n
+  while [ "$1" != -- ]; do names+=("$1"); shift; done; shift
+  [ $# -gt 0 ] || { printf '%s\n' "${names[@]}"; return 0; }
+  for n in "${names[@]}"; do [ "$n" = "$1" ] && { "${1//-/_}"; return; }; done
+  echo "$0: no scenario '$1' (${names[*]})" >&2; return 2
 }
 
 # lines FILE: how the two chatty services' output came out.

@@ -14,6 +14,7 @@ run() { ns_start "$1" env PM2_HOME="$D/home" HOME="$D" "$PM2" "$D/eco.json"; }
 # pm2-runtime's node: the namespace's init itself.
 
 # pm-main: readiness timeout, order, orphan, restarts, credentials, exit status.
+pm_main() {
 scratch; programs
 eco "$(app ready "$D/stamp $D/ready.starts; exec sleep 600" '"wait_ready":true,"listen_timeout":2000')" \
     "$(app second "$D/stamp $D/second.starts; exec sleep 600")" \
@@ -39,7 +40,9 @@ else
 fi
 ns_stop; users_del; rm -rf "$D"
 
+}
 # pm-exit: the only app exits 3 and is not restarted: how does pm2-runtime end?
+pm_exit() {
 scratch; programs
 eco "$(app main "exit 3" '"autorestart":false')"
 t0=$(now); run "$D/e.out" || exit 1
@@ -47,17 +50,24 @@ ns_wait 60; t1=$(now)
 fact $PEER "exit status" "pm-exit: the only app exited 3 (autorestart=false): pm2-runtime exit status $RC after $(gap "$t0" "$t1") s (auto-exit poll)"
 ns_stop; rm -rf "$D"
 
+}
 # pm-stop: three apps that each need 1 s after SIGTERM; idle wakeups first.
+pm_stop() {
 scratch; programs
 eco "$(app s1 "exec $D/slowstop $D/s1")" "$(app s2 "exec $D/slowstop $D/s2")" "$(app s3 "exec $D/slowstop $D/s3")"
 run "$D/b.out" || exit 1
 slow_stop pm-stop "pm2-runtime (all its threads)" init_pid
 ns_stop; rm -rf "$D"
 
+}
 # pm-logs: two apps writing 2000 lines of 3000 bytes at once; pm2-runtime streams them.
+pm_logs() {
 scratch; programs
 eco "$(app a "exec $D/chatty a")" "$(app b "exec $D/chatty b")"
 run "$D/c.out" || exit 1
 chatty_logs pm-logs "default output"
 ns_stop; rm -rf "$D"
-fact $PEER version "pm2 $V on node $(node -v)"
+}
+version() { fact $PEER version "pm2 $V on node $(node -v)"; }
+
+scenarios pm-main pm-exit pm-stop pm-logs version -- "$@"

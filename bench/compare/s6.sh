@@ -17,6 +17,7 @@ svc() { # svc NAME RUN-SCRIPT-BODY [notification-fd]
 up() { s6-svstat "$D/scan/$1" 2>/dev/null | grep -q '^up'; }
 
 # s6-main: orphan, readiness, restarts, credentials, HUP, exit status.
+s6_main() {
 scratch; programs
 svc first "exec $D/orphan $D/first.starts"
 svc ready "$D/stamp $D/ready.starts; sleep 2; echo >&3; exec sleep 600" 3
@@ -41,7 +42,9 @@ else
 fi
 ns_stop; users_del; rm -rf "$D"
 
+}
 # s6-stop: three services that each need 1 s after SIGTERM; idle wakeups first.
+s6_stop() {
 scratch; programs
 for i in 1 2 3; do svc "s$i" "exec $D/slowstop $D/s$i"; done
 ns_start "$D/b.out" s6-svscan "$D/scan" || exit 1
@@ -49,10 +52,15 @@ s6_layer() { by_comm s6-svscan; by_comm s6-supervise; }
 slow_stop s6-stop "s6-svscan and its 3 s6-supervise" s6_layer
 ns_stop; rm -rf "$D"
 
+}
 # s6-logs: two services writing 2000 lines of 3000 bytes at once to s6-svscan's stdout.
+s6_logs() {
 scratch; programs
 svc a "exec $D/chatty a"; svc b "exec $D/chatty b"
 ns_start "$D/c.out" s6-svscan "$D/scan" || exit 1
 chatty_logs s6-logs "no logger service"
 ns_stop; rm -rf "$D"
-fact $PEER version "s6 $V (Debian); s6-overlay not run"
+}
+version() { fact $PEER version "s6 $V (Debian); s6-overlay not run"; }
+
+scenarios s6-main s6-stop s6-logs version -- "$@"

@@ -15,6 +15,7 @@ conf() { # conf FILE SECTIONS...: a foreground supervisord logging to $D/sup.log
 log_has() { grep -q "$1" "$D/sup.log" 2>/dev/null; }
 
 # sv-main: order, orphan, restarts, a FATAL program, credentials, HUP, exit status.
+sv_main() {
 scratch; programs
 conf "$D/a.conf" \
   "[program:first]" "command=$D/orphan $D/first.starts" "priority=1" "startsecs=3" \
@@ -42,7 +43,9 @@ else
 fi
 ns_stop; users_del; rm -rf "$D"
 
+}
 # sv-stop: three programs that each need 1 s after SIGTERM; idle wakeups first.
+sv_stop() {
 scratch; programs
 S=(); for i in 1 2 3; do S+=("[program:s$i]" "command=$D/slowstop $D/s$i"); done
 conf "$D/b.conf" "${S[@]}"
@@ -50,7 +53,9 @@ ns_start "$D/b.out" supervisord -c "$D/b.conf" || exit 1
 slow_stop sv-stop supervisord init_pid
 ns_stop; rm -rf "$D"
 
+}
 # sv-logs: two programs writing 2000 lines of 3000 bytes at once to stdout.
+sv_logs() {
 scratch; programs
 conf "$D/c.conf" \
   "[program:a]" "command=$D/chatty a" "stdout_logfile=/dev/stdout" "stdout_logfile_maxbytes=0" \
@@ -58,4 +63,7 @@ conf "$D/c.conf" \
 ns_start "$D/c.out" supervisord -c "$D/c.conf" || exit 1
 chatty_logs sv-logs stdout_logfile=/dev/stdout
 ns_stop; rm -rf "$D"
-fact $PEER version "$V"
+}
+version() { fact $PEER version "$V"; }
+
+scenarios sv-main sv-stop sv-logs version -- "$@"

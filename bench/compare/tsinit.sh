@@ -7,14 +7,17 @@ trap 'ns_stop; users_del; rm -rf "${D:-/nonexistent}"' EXIT
 trap 'exit 124' TERM INT
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 TSINIT=${TSINIT:-$ROOT/bin/tsinit}
-[ -x "$TSINIT" ] || { fact $PEER setup "SKIP: no $TSINIT (npm run build first)"; exit 0; }
+if [ ! -x "$TSINIT" ]; then
+  skip() { fact $PEER setup "SKIP: no $TSINIT (npm run build first)"; }
+  scenarios skip -- "$@"; exit
+fi
 V=$("$TSINIT" --version)
 
 sh() { node -p 'JSON.stringify(["/bin/sh", "-c", process.argv[1]])' "$1"; }
 run() { ns_start "$1" "$TSINIT" -v --log-format json --config "$D/c.toml"; }
-event() { grep -q "\"event\":\"$1\"" "$D/a.out" 2>/dev/null; }
 
 # ts-main: orphan, order on readiness, readiness timeout, restarts, credentials, HUP, exit status.
+ts_main() {
 scratch; programs
 cat >"$D/c.toml" <<EOF
 [service.first]
@@ -57,7 +60,9 @@ else
 fi
 ns_stop; users_del; rm -rf "$D"
 
+}
 # ts-exit: an essential service exits 3.
+ts_exit() {
 scratch; programs
 printf '[service.main]\ncommand = %s\nessential = true\n[service.other]\ncommand = ["sleep", "600"]\n' "$(sh 'sleep 1; exit 3')" >"$D/c.toml"
 t0=$(now); run "$D/e.out" || exit 1
@@ -65,17 +70,24 @@ ns_wait 30; t1=$(now)
 fact $PEER "exit status" "ts-exit: the essential service exited 3: tsinit exit status $RC after $(gap "$t0" "$t1") s"
 ns_stop; rm -rf "$D"
 
+}
 # ts-stop: three services that each need 1 s after SIGTERM; idle wakeups first.
+ts_stop() {
 scratch; programs
 for i in 1 2 3; do printf '[service.s%s]\ncommand = ["%s/slowstop", "%s/s%s"]\n' $i "$D" "$D" $i; done >"$D/c.toml"
 run "$D/b.out" || exit 1
 slow_stop ts-stop "tsinit (all its threads)" init_pid
 ns_stop; rm -rf "$D"
 
+}
 # ts-logs: two services writing 2000 lines of 3000 bytes at once, log = "prefix".
+ts_logs() {
 scratch; programs
 printf '[tsinit]\nlog = "prefix"\n[service.p]\ncommand = ["%s/chatty", "a"]\n[service.q]\ncommand = ["%s/chatty", "b"]\n' "$D" "$D" >"$D/c.toml"
 ns_start "$D/c.out" "$TSINIT" --config "$D/c.toml" || exit 1
 chatty_logs ts-logs 'log = "prefix"'
 ns_stop; rm -rf "$D"
-fact $PEER version "$V on node $(node -v)"
+}
+version() { fact $PEER version "$V on node $(node -v)"; }
+
+scenarios ts-main ts-exit ts-stop ts-logs version -- "$@"
