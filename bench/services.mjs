@@ -1,0 +1,354 @@
+// The supervision section of the benchmark (issue 10): tsinit --config,
+// supervisord, s6-svscan and pm2-runtime, each as PID 1 of a fresh PID
+// namespace (bench/nsbench.c, mode hold) supervising 20 services written in
+// its own configuration format, with the same service commands for all.
+// Called by bench/run.mjs (after the single-command section, or alone with
+// --only-services); see bench/README.md for the method.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { configs } from './svcconf.mjs';
+
+const N = 20;
+export const PM2_VERSION = '7.0.4';
+const RESTARTS = 8; // restart latency: median over this many restarts
+const FLAP_MS = 1200; // a flapping instance's life: over s6's and pm2's 1 s "too fast" limits
+const CLEANUP_MS = 1000; // what each service needs to stop
+
+/**
+ * ctx: { root, tsinitDir, node, install, log, sh, which, exists, failures, helper(name) → path of a
+ * compiled bench helper }. Returns { lines (Markdown), json }.
+ */
+export async function runServices(ctx) {
+  const { log, failures } = ctx;
+  const work = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'tsinit-svcbench-'));
+  process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+  const nsbench = ctx.helper('nsbench');
+  const svc = ctx.helper('svc');
+  const subjects = findSubjects(ctx, work);
+  log(`services: ${subjects.map((s) => s.name).join(', ')}; ${N} services each`);
+
+  const raw = { idle: {}, restart: {}, stop: {}, supervisor_processes: {} };
+  const sleepCmd = ['/bin/sleep', '86400'];
+  for (const s of subjects) {
+    log(`services: ${s.name}, idle memory, CPU and wakeups over 5 s`);
+    const r = await session(ctx, nsbench, s, work, 'idle', Array.from({ length: N }, () => sleepCmd), async (h) => {
+      await h.waitServices('/usr/bin/sleep', N);
+      await sleep(2000); // past every supervisor's start-up work (pm2: its first metrics)
+      const procs = h.supervisors('/usr/bin/sleep');
+      const before = procs.map(counters);
+      const mem = procs.map(memory);
+      await sleep(5000);
+      const after = procs.map(counters);
+      raw.supervisor_processes[s.name] = procs.map((p, i) => ({ pid: p, comm: mem[i].comm, rss_kb: mem[i].rss, anon_kb: mem[i].anon, pss_kb: mem[i].pss, pss_anon_kb: mem[i].pss_anon }));
+      return {
+        processes: procs.length,
+        rss_kb: sum(mem.map((m) => m.rss)),
+        anon_kb: sum(mem.map((m) => m.anon)),
+        pss_kb: sum(mem.map((m) => m.pss)),
+        pss_anon_kb: sum(mem.map((m) => m.pss_anon)),
+        wakeups: sum(after.map((a, i) => a.ctxsw - before[i].ctxsw)),
+        ticks: sum(after.map((a, i) => a.ticks - before[i].ticks)),
+        gone: after.filter((a) => a.gone).length,
+      };
+    });
+    if (r) raw.idle[s.name] = r;
+  }
+  for (const s of subjects) {
+    log(`services: ${s.name}, restart latency over ${RESTARTS} restarts of a service that lives ${FLAP_MS} ms`);
+    const flog = path.join(work, `flap-${s.name}.log`);
+    const cmds = [[svc, 'flap', flog, String(FLAP_MS)], ...Array.from({ length: N - 1 }, () => sleepCmd)];
+    const r = await session(ctx, nsbench, s, work, 'restart', cmds, async (h) => {
+      const deadline = Date.now() + (RESTARTS + 3) * (FLAP_MS + 3000) + 20_000;
+      while (Date.now() < deadline && events(flog, 'S').length < RESTARTS + 2) await sleep(200);
+      return latencies(flog);
+    });
+    if (r) raw.restart[s.name] = r;
+    if (r && r.lat_ms.length < RESTARTS) failures.push(`services restart ${s.name}: only ${r.lat_ms.length} restarts`);
+  }
+  for (const s of subjects) {
+    log(`services: ${s.name}, stop of ${N} services that each need ${CLEANUP_MS} ms`);
+    const tlog = path.join(work, `term-${s.name}.log`);
+    const cmds = Array.from({ length: N }, () => [svc, 'term', tlog, String(CLEANUP_MS)]);
+    const r = await session(ctx, nsbench, s, work, 'stop', cmds, async (h) => {
+      await h.waitServices(svc, N, (pid) => caught(pid, 15));
+      await sleep(500);
+      return 'term';
+    });
+    if (r?.term) {
+      const T = events(tlog, 'T');
+      const X = events(tlog, 'X');
+      raw.stop[s.name] = {
+        stop_ms: (r.term.end - r.term.term) / 1e6,
+        status: r.term.status,
+        signalled: T.length,
+        cleaned_up: X.length,
+        last_signalled_ms: T.length ? (Math.max(...T) - r.term.term) / 1e6 : null,
+      };
+    }
+  }
+  return report(ctx, subjects, raw);
+}
+
+// ---------------------------------------------------------------- subjects
+function findSubjects(ctx, work) {
+  const { log, exists, which, sh, root, tsinitDir, node } = ctx;
+  const subjects = [];
+  const launcher = path.join(tsinitDir, 'bin/tsinit');
+  const tsArgv = exists(launcher) ? [launcher] : [node, path.join(tsinitDir, 'dist/cli.js')];
+  subjects.push({ name: 'tsinit', argv: (conf) => [...tsArgv, '--config', conf], format: 'tsinit' });
+
+  const apt = [];
+  if (!which('supervisord')) apt.push('supervisor');
+  if (!which('s6-svscan')) apt.push('s6');
+  if (apt.length && ctx.install) ctx.aptInstall(apt);
+  const supervisord = which('supervisord');
+  if (supervisord) subjects.push({ name: 'supervisord', argv: (conf) => [supervisord, '-n', '-c', conf], format: 'supervisord', bin: supervisord, deb: 'supervisor' });
+  else log('services: supervisord not installed, left out');
+  const svscan = which('s6-svscan');
+  if (svscan) subjects.push({ name: 's6', argv: (dir) => [svscan, dir], format: 's6', bin: svscan, deb: 's6' });
+  else log('services: s6-svscan not installed, left out');
+
+  const pm2dir = path.join(root, 'build/bench/pm2');
+  const pm2bin = path.join(pm2dir, 'node_modules/pm2/bin/pm2-runtime');
+  const pm2pkg = path.join(pm2dir, 'node_modules/pm2/package.json');
+  const pm2ok = () => fs.existsSync(pm2pkg) && JSON.parse(fs.readFileSync(pm2pkg, 'utf8')).version === PM2_VERSION;
+  if (!pm2ok() && ctx.install) {
+    log(`services: npm install --prefix build/bench/pm2 pm2@${PM2_VERSION}`);
+    const r = sh('npm', ['install', '--prefix', pm2dir, `pm2@${PM2_VERSION}`, '--no-audit', '--no-fund', '--no-save', '--loglevel=error'], 300_000);
+    if (!r.ok) log(`services: npm install pm2 failed: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+  }
+  if (pm2ok()) {
+    const home = path.join(work, 'pm2-home');
+    subjects.push({ name: 'pm2', argv: (conf) => [node, pm2bin, conf], format: 'pm2', env: { PM2_HOME: home, PM2_DISCRETE_MODE: 'true' }, version: PM2_VERSION });
+  } else log('services: pm2 not installed, left out');
+  return subjects;
+}
+
+// ---------------------------------------------------------------- one supervisor in its namespace
+/**
+ * Writes the supervisor's configuration for `cmds` (one argv per service), starts it as PID 1
+ * under `nsbench hold`, runs `body(h)`, then stops it: with SIGTERM, timed, when body returns
+ * 'term'; otherwise SIGKILL to PID 1 (the namespace goes with it). Returns body's result, or
+ * { term } for 'term'; null on failure (recorded).
+ */
+async function session(ctx, nsbench, s, work, what, cmds, body) {
+  const dir = path.join(work, `${s.name}-${what}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const conf = configs[s.format](dir, cmds);
+  const child = spawn(nsbench, ['hold', 'timeout=180', '--', ...s.argv(conf)], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...(s.env ?? {}) },
+    cwd: dir,
+  });
+  let out = '';
+  let err = '';
+  const lines = [];
+  let wake = null;
+  child.stdout.on('data', (d) => {
+    out += d;
+    let i;
+    while ((i = out.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(out.slice(0, i)));
+      out = out.slice(i + 1);
+      wake?.();
+    }
+  });
+  child.stderr.on('data', (d) => (err = (err + d).slice(-4000)));
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  const next = async (ms) => {
+    const t = Date.now() + ms;
+    while (!lines.length && Date.now() < t) await new Promise((r) => ((wake = r), setTimeout(r, 200)));
+    return lines.shift() ?? null;
+  };
+  const fail = (msg) => ctx.failures.push(`services ${what} ${s.name}: ${msg}${err ? ` (stderr: ${err.trim().split('\n').slice(-2).join(' | ')})` : ''}`);
+  try {
+    const first = await next(10_000);
+    if (!first?.pid) return fail('no PID 1'), null;
+    const h = helpers(first.pid);
+    let res;
+    try {
+      res = await body(h);
+    } catch (e) {
+      return fail(e.message), null;
+    }
+    if (res === 'term') {
+      child.stdin.write('t');
+      const term = await next(60_000);
+      if (!term?.term) return fail('no stop result'), null;
+      return { term };
+    }
+    return res;
+  } finally {
+    child.stdin.end();
+    await Promise.race([exited, sleep(20_000)]);
+    if (child.exitCode === null) child.kill('SIGKILL'); // nsbench has PDEATHSIG on the init
+  }
+}
+
+/** What a session's body can look at: the namespace's processes, from the host's /proc. */
+function helpers(init) {
+  const tree = () => {
+    const all = [init];
+    for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]));
+    return all;
+  };
+  const exe = (pid) => {
+    try {
+      return fs.readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      return null;
+    }
+  };
+  return {
+    /** Waits until `n` processes run `bin` (and pass `ok`), 60 s at most. */
+    async waitServices(bin, n, ok = () => true) {
+      const t = Date.now() + 60_000;
+      for (;;) {
+        const got = tree().filter((p) => exe(p) === bin && ok(p)).length;
+        if (got >= n) return;
+        if (Date.now() > t) throw new Error(`${got} of ${n} services came up within 60 s`);
+        await sleep(100);
+      }
+    },
+    /** Every process of the namespace that is not a service (a zombie counts as nothing). */
+    supervisors: (serviceBin) => tree().filter((p) => exe(p) !== serviceBin && exe(p) !== null),
+  };
+}
+
+function childrenOf(pid) {
+  let tids = [];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const kids = [];
+  for (const t of tids) {
+    try {
+      kids.push(...fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {}
+  }
+  return kids;
+}
+
+const read = (p) => {
+  try {
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return null;
+  }
+};
+const field = (text, key) => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text ?? '')?.[1] ?? NaN);
+function memory(pid) {
+  const st = read(`/proc/${pid}/status`);
+  const roll = read(`/proc/${pid}/smaps_rollup`);
+  return { comm: (read(`/proc/${pid}/comm`) ?? '?').trim(), rss: field(st, 'VmRSS'), anon: field(st, 'RssAnon'), pss: field(roll, 'Pss'), pss_anon: field(roll, 'Pss_Anon') };
+}
+/** Context switches over all threads, and utime+stime in ticks. */
+function counters(pid) {
+  let ctxsw = 0;
+  let gone = false;
+  try {
+    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
+      const st = read(`/proc/${pid}/task/${t}/status`);
+      ctxsw += (field(st, 'voluntary_ctxt_switches') || 0) + (field(st, 'nonvoluntary_ctxt_switches') || 0);
+    }
+  } catch {
+    gone = true;
+  }
+  const stat = read(`/proc/${pid}/stat`);
+  const f = stat ? stat.slice(stat.lastIndexOf(')') + 2).split(' ') : [];
+  return { ctxsw, ticks: stat ? Number(f[11]) + Number(f[12]) : 0, gone: gone || !stat };
+}
+/** Whether signal `sig` is caught (SigCgt) by pid: the service is past its set-up. */
+function caught(pid, sig) {
+  const m = /^SigCgt:\s+([0-9a-f]+)/m.exec(read(`/proc/${pid}/status`) ?? '');
+  return m ? (BigInt(`0x${m[1]}`) >> BigInt(sig - 1)) & 1n : false;
+}
+
+function events(file, kind) {
+  return (read(file) ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith(`${kind} `))
+    .map((l) => Number(l.split(' ')[1]));
+}
+/** Each instance's "S" minus the previous instance's "E". */
+function latencies(file) {
+  const ev = (read(file) ?? '').split('\n').filter(Boolean).map((l) => l.split(' '));
+  const lat = [];
+  for (let i = 1; i < ev.length; i++) if (ev[i][0] === 'S' && ev[i - 1][0] === 'E') lat.push((Number(ev[i][1]) - Number(ev[i - 1][1])) / 1e6);
+  return { starts: ev.filter((e) => e[0] === 'S').length, lat_ms: lat.slice(0, RESTARTS) };
+}
+
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+const median = (xs) => {
+  if (!xs?.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (v) => (v == null || Number.isNaN(v) ? '—' : Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// ---------------------------------------------------------------- table
+function report(ctx, subjects, raw) {
+  const cols = subjects.map((s) => s.name);
+  const rows = [];
+  const row = (label, unit, values, goal) => rows.push({ label, unit, values, ...goal });
+  const per = (f) => Object.fromEntries(cols.map((c) => [c, f(c)]));
+  const I = raw.idle;
+  row('Supervision-layer PSS (20 services)', 'MiB', per((c) => (I[c] ? I[c].pss_kb / 1024 : null)), { peer: ['supervisord', 'pm2'], max: 1, text: '< supervisord and pm2', strict: true });
+  row('Supervision-layer PSS, anonymous part', 'MiB', per((c) => (I[c] ? I[c].pss_anon_kb / 1024 : null)), {});
+  row('Supervision-layer RSS (20 services)', 'MiB', per((c) => (I[c] ? I[c].rss_kb / 1024 : null)), {});
+  row('Supervisor processes', '', per((c) => I[c]?.processes ?? null), {});
+  row('Idle wakeups over 5 s (ctxt switches)', '', per((c) => I[c]?.wakeups ?? null), { abs: 0, text: '0' });
+  row('Idle CPU over 5 s (utime+stime)', 'ticks', per((c) => I[c]?.ticks ?? null), { abs: 0, text: '0' });
+  const R = raw.restart;
+  row('Restart latency (exit → next instance runs), median', 'ms', per((c) => median(R[c]?.lat_ms)), { peer: ['s6'], also: ['pm2'], max: 1.5, text: '≤ 1.5× s6' });
+  row('Restart latency, max', 'ms', per((c) => (R[c]?.lat_ms.length ? Math.max(...R[c].lat_ms) : null)), {});
+  const S = raw.stop;
+  row(`Stop ${N} services that need ${CLEANUP_MS / 1000} s each (SIGTERM → PID 1 gone)`, 's', per((c) => (S[c] ? S[c].stop_ms / 1000 : null)), { abs: 1.5, text: 'about 1 s (≤ 1.5 s)' });
+  row('Stop: SIGTERM → last service signalled', 's', per((c) => (S[c]?.last_signalled_ms != null ? S[c].last_signalled_ms / 1000 : null)), {});
+  for (const r of rows) judge(r);
+
+  const lines = [];
+  const p = (s = '') => lines.push(s);
+  p(`## Supervision: ${N} services under each supervisor (one run each; restart latency: median of ${RESTARTS})`);
+  p();
+  p(`| Metric | unit | ${cols.join(' | ')} | tsinit ÷ peer | Goal | Result |`);
+  p(`|---|---|${cols.map(() => '---:').join('|')}|---:|---|---|`);
+  for (const r of rows) p(`| ${r.label} | ${r.unit} | ${cols.map((c) => fmt(r.values[c])).join(' | ')} | ${r.ratio_text} | ${r.text ?? '—'} | ${r.verdict} |`);
+  p();
+  p('Notes');
+  for (const c of cols) {
+    const procs = raw.supervisor_processes[c] ?? [];
+    const names = [...new Set(procs.map((x) => x.comm))].map((n) => `${procs.filter((x) => x.comm === n).length}× ${n}`);
+    p(`- ${c}: supervision layer = ${names.join(', ') || '?'}; stop: ${S[c] ? `status ${S[c].status}, ${S[c].signalled} signalled, ${S[c].cleaned_up} cleaned up` : 'n/a'}; restarts seen ${R[c]?.starts ?? 0}${I[c]?.gone ? `; ${I[c].gone} supervisor process(es) gone during the idle window` : ''}.`);
+  }
+  p(`- Restarts with the least delay each supervisor allows: tsinit backoff 0, limit 0; supervisord autorestart, startsecs 0 (its main loop acts on an exit at its next 1 s poll timeout); s6 has no setting for it (s6-supervise pauses about 1 s after each death of ./run, whatever the instance's lifetime); pm2 restart_delay 0. The flapping service lives ${FLAP_MS} ms, past pm2's min_uptime (1 s), so no supervisor counts it as crashing; s6's ./run is a symlink to the service binary, so no shell is timed. The ratio to pm2 is shown, not judged.`);
+  p('- Stop: each supervisor\'s default stop; supervisord stops its programs one group at a time (each [program:x] is its own group).');
+  p('- PSS: node\'s text and libraries are shared with every other node process on the machine (the bench\'s own included), which lowers the file-backed PSS of tsinit and pm2 by an amount that depends on that load; the anonymous part and RSS do not depend on it.');
+  const env = [];
+  for (const s of subjects) {
+    if (s.deb) {
+      const r = ctx.sh('dpkg-query', ['-W', '-f', '${Version}', s.deb], 10_000);
+      env.push(`${s.name}: Debian ${s.deb} ${r.ok ? r.stdout : '?'} at ${s.bin}`);
+    } else if (s.version) env.push(`${s.name}: pm2 ${s.version} (npm) on node ${process.version}`);
+  }
+  p(`- Versions: ${env.join('; ')}.`);
+  return { lines, json: { rows, raw, settings: { services: N, restarts: RESTARTS, flap_ms: FLAP_MS, cleanup_ms: CLEANUP_MS, pm2: PM2_VERSION }, versions: env } };
+}
+
+function judge(r) {
+  const ts = r.values.tsinit;
+  r.verdict = '—';
+  r.ratio_text = '—';
+  if (r.peer) {
+    const ratio = (c) => [c, ts / r.values[c]];
+    const ratios = r.peer.filter((c) => r.values[c] != null && ts != null).map(ratio);
+    const info = (r.also ?? []).filter((c) => r.values[c] != null && ts != null).map(ratio); // shown, not judged
+    r.ratio_text = [...ratios, ...info].map(([c, x]) => `${x.toFixed(2)}× ${c}`).join(', ') || '—';
+    if (!ratios.length) r.verdict = 'n/a';
+    else r.verdict = ratios.every(([, x]) => (r.strict ? x < r.max : x <= r.max)) ? 'PASS' : 'MISS';
+  } else if (r.abs != null) r.verdict = ts == null ? 'n/a' : ts <= r.abs ? 'PASS' : 'MISS';
+}
