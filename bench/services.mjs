@@ -25,18 +25,19 @@ export async function runServices(ctx) {
   const work = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'tsinit-svcbench-'));
   process.on('exit', () => fs.rmSync(work, { recursive: true, force: true }));
   const nsbench = ctx.helper('nsbench');
-  const svc = ctx.helper('svc');
+  const svc = fs.realpathSync(ctx.helper('svc')); // as /proc/PID/exe shows it
   const subjects = findSubjects(ctx, work);
   log(`services: ${subjects.map((s) => s.name).join(', ')}; ${N} services each`);
 
   const raw = { idle: {}, restart: {}, stop: {}, supervisor_processes: {}, loadavg_start: loadavg() };
   const sleepCmd = ['/bin/sleep', '86400'];
+  const sleepExe = fs.realpathSync(sleepCmd[0]); // /usr/bin/sleep where /bin is a link
   for (const s of subjects) {
     log(`services: ${s.name}, idle memory, CPU and wakeups over 5 s`);
     const r = await session(ctx, nsbench, s, work, 'idle', Array.from({ length: N }, () => sleepCmd), async (h) => {
-      await h.waitServices('/usr/bin/sleep', N);
+      await h.waitServices(sleepExe, N);
       await sleep(2000); // past every supervisor's start-up work (pm2: its first metrics)
-      const procs = h.supervisors('/usr/bin/sleep');
+      const procs = h.supervisors(sleepExe);
       const before = procs.map(counters);
       const mem = procs.map(memory);
       await sleep(5000);
