@@ -13,7 +13,7 @@ import { report } from './svcreport.mjs';
 const N = 20;
 export const PM2_VERSION = '7.0.4';
 const RESTARTS = 8; // restart latency: median over this many restarts
-const FLAP_MS = 1200; // a flapping instance's life: over s6's and pm2's 1 s "too fast" limits
+const FLAP_MS = 1200; // a flapping instance's life: over pm2's min_uptime (1 s), so not a crash loop to pm2
 const CLEANUP_MS = 1000; // what each service needs to stop
 
 /**
@@ -87,6 +87,7 @@ export async function runServices(ctx) {
         cleaned_up: X.length,
         last_signalled_ms: T.length ? (Math.max(...T) - r.term.term) / 1e6 : null,
       };
+      if (X.length < N || r.term.status !== 0) failures.push(`services stop ${s.name}: ${X.length} of ${N} cleaned up, PID 1 status ${r.term.status}`);
     }
   }
   raw.loadavg_end = loadavg();
