@@ -47,7 +47,7 @@ export function report(ctx, subjects, raw, settings) {
   }
   p(`- Restarts with the least delay each supervisor allows: tsinit backoff 0, limit 0; supervisord autorestart, startsecs 0 (it reaps an exit at once but starts the next instance after its next 1 s poll timeout); s6: no setting for it found (s6-supervise pauses about 1 s after each death of ./run, whatever the instance's lifetime); pm2 restart_delay 0. The flapping service lives ${FLAP_MS} ms, past pm2's min_uptime (1 s), so no supervisor counts it as crashing; s6's ./run is a symlink to the service binary, so no shell is timed. The ratio to pm2 is shown, not judged.`);
   p('- Stop: each supervisor\'s default stop; supervisord stops its programs one group at a time (each [program:x] is its own group; a [group:x] of them would stop together).');
-  p('- PSS: node\'s text and libraries are shared with every other node process on the machine (the bench\'s own included), which lowers the file-backed PSS of tsinit and pm2 by an amount that depends on that load; the anonymous part and RSS do not depend on it.');
+  p('- PSS: the file-backed pages of node (tsinit, pm2) and python (supervisord) are shared with every other node or python process on the machine (the bench\'s own node included), which lowers their PSS by an amount that depends on that load; the anonymous part and RSS do not depend on it.');
   const env = [];
   for (const s of subjects) {
     if (s.deb) {
