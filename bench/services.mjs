@@ -99,16 +99,27 @@ const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').trim();
 function findSubjects(ctx, work) {
   const { log, exists, which, sh, root, tsinitDir, node } = ctx;
   const subjects = [];
+  // Each interpreter runs from a copy of its binary that nothing outside its supervision layer
+  // maps: otherwise the bench's own node (and any node or python elsewhere on the machine) would
+  // share its text and lower its PSS by an amount that depends on what else runs.
+  const own = (bin, tag) => privateCopy(root, bin, tag);
   const launcher = path.join(tsinitDir, 'bin/tsinit');
-  const tsArgv = exists(launcher) ? [launcher] : [node, path.join(tsinitDir, 'dist/cli.js')];
-  subjects.push({ name: 'tsinit', argv: (conf) => [...tsArgv, '--config', conf], format: 'tsinit' });
+  const tsNode = own(node, 'tsinit');
+  const tsArgv = exists(launcher) ? [launcher] : [tsNode, path.join(tsinitDir, 'dist/cli.js')];
+  subjects.push({ name: 'tsinit', argv: (conf) => [...tsArgv, '--config', conf], format: 'tsinit', env: { TSINIT_NODE: tsNode } });
 
   const apt = [];
   if (!which('supervisord')) apt.push('supervisor');
   if (!which('s6-svscan')) apt.push('s6');
   if (apt.length && ctx.install) ctx.aptInstall(apt);
   const supervisord = which('supervisord');
-  if (supervisord) subjects.push({ name: 'supervisord', argv: (conf) => [supervisord, '-n', '-c', conf], format: 'supervisord', bin: supervisord, deb: 'supervisor' });
+  const python = supervisord && /^#!\s*(\S+)/.exec(fs.readFileSync(supervisord, 'utf8').slice(0, 200))?.[1];
+  if (supervisord && python) {
+    // A python run from elsewhere finds its standard library through PYTHONHOME.
+    const py = own(python, 'supervisord');
+    const env = { PYTHONHOME: path.dirname(path.dirname(fs.realpathSync(python))) };
+    subjects.push({ name: 'supervisord', argv: (conf) => [py, supervisord, '-n', '-c', conf], format: 'supervisord', env, bin: supervisord, deb: 'supervisor' });
+  }
   else log('services: supervisord not installed, left out');
   const svscan = which('s6-svscan');
   if (svscan) subjects.push({ name: 's6', argv: (dir) => [svscan, dir], format: 's6', bin: svscan, deb: 's6' });
@@ -125,9 +136,25 @@ function findSubjects(ctx, work) {
   }
   if (pm2ok()) {
     const home = path.join(work, 'pm2-home');
-    subjects.push({ name: 'pm2', argv: (conf) => [node, pm2bin, conf], format: 'pm2', env: { PM2_HOME: home, PM2_DISCRETE_MODE: 'true' }, version: PM2_VERSION });
+    const pm2node = own(node, 'pm2');
+    subjects.push({ name: 'pm2', argv: (conf) => [pm2node, pm2bin, conf], format: 'pm2', env: { PM2_HOME: home, PM2_DISCRETE_MODE: 'true' }, version: PM2_VERSION });
   } else log('services: pm2 not installed, left out');
   return subjects;
+}
+
+/** build/bench/own/BASENAME-TAG: a copy of bin (made again when bin changed). */
+function privateCopy(root, bin, tag) {
+  const src = fs.realpathSync(bin);
+  const dst = path.join(root, 'build/bench/own', `${path.basename(src)}-${tag}`);
+  const st = fs.statSync(src);
+  const have = fs.existsSync(dst) && fs.statSync(dst);
+  if (!have || have.size !== st.size || have.mtimeMs < st.mtimeMs) {
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(src, `${dst}.tmp`);
+    fs.chmodSync(`${dst}.tmp`, 0o755);
+    fs.renameSync(`${dst}.tmp`, dst);
+  }
+  return dst;
 }
 
 // ---------------------------------------------------------------- one supervisor in its namespace

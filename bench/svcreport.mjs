@@ -47,7 +47,7 @@ export function report(ctx, subjects, raw, settings) {
   }
   p(`- Restarts with the least delay each supervisor allows: tsinit backoff 0, limit 0; supervisord autorestart, startsecs 0 (it reaps an exit at once but starts the next instance after its next 1 s poll timeout); s6: no setting for it found (s6-supervise pauses about 1 s after each death of ./run, whatever the instance's lifetime); pm2 restart_delay 0. The flapping service lives ${FLAP_MS} ms, past pm2's min_uptime (1 s), so no supervisor counts it as crashing; s6's ./run is a symlink to the service binary, so no shell is timed. The ratio to pm2 is shown, not judged.`);
   p('- Stop: each supervisor\'s default stop; supervisord stops its programs one group at a time (each [program:x] is its own group; a [group:x] of them would stop together).');
-  p('- PSS: the file-backed pages of node (tsinit, pm2) and python (supervisord) are shared with every other node or python process on the machine (the bench\'s own node included), which lowers their PSS by an amount that depends on that load; the anonymous part and RSS do not depend on it.');
+  p('- PSS: tsinit, supervisord and pm2 each run their interpreter from a private copy of its binary (build/bench/own/), so that its text is shared with nothing outside their supervision layer (not with the bench\'s own node, nor other work on the machine): their PSS is what they cost in a container where nothing else maps that binary. A Node application started from the same node binary would share node\'s text with tsinit.');
   const env = [];
   for (const s of subjects) {
     if (s.deb) {
@@ -70,7 +70,7 @@ function judge(r) {
     const ratio = (c) => [c, ts / r.values[c]];
     const ratios = r.peer.filter((c) => r.values[c] != null && ts != null).map(ratio);
     const info = (r.also ?? []).filter((c) => r.values[c] != null && ts != null).map(ratio); // shown, not judged
-    r.ratio_text = [...ratios, ...info].map(([c, x]) => `${x.toFixed(2)}× ${c}`).join(', ') || '—';
+    r.ratio_text = [...ratios, ...info].map(([c, x]) => `${x >= 0.1 ? x.toFixed(2) : x.toPrecision(1)}× ${c}`).join(', ') || '—';
     if (!ratios.length) r.verdict = 'n/a';
     else r.verdict = ratios.every(([, x]) => (r.strict ? x < r.max : x <= r.max)) ? 'PASS' : 'MISS';
   } else if (r.abs != null) r.verdict = ts == null ? 'n/a' : ts <= r.abs ? 'PASS' : 'MISS';
