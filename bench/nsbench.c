@@ -25,6 +25,10 @@
  *   signals shm cmd out settle n= gap=US sig=N
  *                                   kill(init) → child's handler latency
  *   soak    shm cmd out settle orphans= burst= signals= sig=N
+ *   hold                            for bench/services.mjs: prints the init's pid,
+ *                                   then waits for a line on stdin: "t" sends
+ *                                   SIGTERM and reports term → init reaped;
+ *                                   EOF kills the init
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -625,6 +629,28 @@ static void mode_soak(void) {
          WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
 }
 
+/* The init runs until the caller (which samples it through /proc) says stop. */
+static void mode_hold(void) {
+  pid_t pid = spawn_init();
+  printf("{\"pid\":%d,\"exec\":%lld}\n", pid, (long long)pre->t_exec);
+  fflush(stdout);
+  char c = 0;
+  ssize_t r;
+  while ((r = read(0, &c, 1)) < 0 && errno == EINTR) {
+  }
+  if (r == 1 && c == 't') {
+    int64_t t0 = now_ns();
+    kill(pid, SIGTERM);
+    int st = wait_init(pid);
+    int64_t t1 = now_ns();
+    printf("{\"term\":%lld,\"end\":%lld,\"status\":%d}\n", (long long)t0, (long long)t1,
+           WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+  } else {
+    int st = kill_init(pid);
+    printf("{\"killed\":true,\"status\":%d}\n", WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st));
+  }
+}
+
 int main(int argc, char **argv) {
   if (argc < 4) {
     fprintf(stderr, "usage: nsbench MODE key=value... -- INIT ARGS...\n");
@@ -660,6 +686,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(mode, "orphans")) mode_orphans();
   else if (!strcmp(mode, "signals")) mode_signals();
   else if (!strcmp(mode, "soak")) mode_soak();
+  else if (!strcmp(mode, "hold")) mode_hold();
   else {
     fprintf(stderr, "nsbench: unknown mode %s\n", mode);
     return 2;

@@ -6,6 +6,7 @@
 //   node bench/run.mjs [--json FILE] [--soak] [--runs N] [--tsinit DIR]
 //                      [--only tsinit,tini,...] [--no-install]
 //                      [--soak-orphans N] [--soak-signals N]
+//                      [--no-services | --only-services]
 //
 // Needs root (PID and mount namespaces) and cc. Every process it starts is
 // bounded: each measurement runs under a timeout here and an alarm() in
@@ -24,7 +25,7 @@ const T_START = Date.now();
 
 // ---------------------------------------------------------------- options
 function parseOptions(argv) {
-  const o = { json: null, soak: false, runs: 20, tsinit: ROOT, only: null, install: true, soakOrphans: 1_000_000, soakSignals: 100_000 };
+  const o = { json: null, soak: false, runs: 20, tsinit: ROOT, only: null, install: true, services: true, onlyServices: false, soakOrphans: 1_000_000, soakSignals: 100_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -37,6 +38,8 @@ function parseOptions(argv) {
     else if (a === '--tsinit') o.tsinit = path.resolve(val());
     else if (a === '--only') o.only = val().split(',');
     else if (a === '--no-install') o.install = false;
+    else if (a === '--no-services') o.services = false;
+    else if (a === '--only-services') o.onlyServices = true;
     else if (a === '--soak-orphans') o.soakOrphans = Number(val());
     else if (a === '--soak-signals') o.soakSignals = Number(val());
     else if (a === '-h' || a === '--help') usage(null);
@@ -45,7 +48,7 @@ function parseOptions(argv) {
   return o;
 }
 function usage(err) {
-  const text = 'usage: node bench/run.mjs [--json FILE] [--soak] [--runs N] [--tsinit DIR] [--only NAMES] [--no-install] [--soak-orphans N] [--soak-signals N]';
+  const text = 'usage: node bench/run.mjs [--json FILE] [--soak] [--runs N] [--tsinit DIR] [--only NAMES] [--no-install] [--soak-orphans N] [--soak-signals N] [--no-services | --only-services]';
   (err ? console.error : console.log)(err ? `bench: ${err}\n${text}` : text);
   process.exit(err ? 2 : 0);
 }
@@ -100,14 +103,17 @@ function installPeers() {
     log(`missing ${missing.join(', ')} and no apt-get: carrying on without`);
     return;
   }
+  aptInstall(missing.map((n) => PEERS[n].pkg));
+}
+function aptInstall(pkgs) {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const pkgs = missing.map((n) => PEERS[n].pkg);
+  const args = ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', ...pkgs];
   log(`installing ${pkgs.join(' ')} from Debian`);
-  let r = sh('apt-get', ['install', '-y', '-qq', ...pkgs], 300_000, { env });
+  let r = sh('apt-get', args, 900_000, { env });
   if (!r.ok) {
     log('apt-get install failed; running apt-get update first');
     sh('apt-get', ['update', '-qq'], 300_000, { env });
-    r = sh('apt-get', ['install', '-y', '-qq', ...pkgs], 300_000, { env });
+    r = sh('apt-get', args, 900_000, { env });
   }
   if (!r.ok) log(`apt-get install failed:\n${r.stderr.trim().split('\n').slice(-3).join('\n')}`);
 }
@@ -115,6 +121,7 @@ function installPeers() {
 const HELPERS = [
   { name: 'nsbench', src: 'nsbench.c', flags: [] },
   { name: 'child', src: 'child.c', flags: ['-static'] }, // same exec cost under every init
+  { name: 'svc', src: 'svc.c', flags: ['-static'] }, // the supervision section's service
 ];
 /** Compiles the C helpers into build/bench (again if `npm run build` wiped build/ meanwhile). */
 function ensureHelpers() {
@@ -132,12 +139,31 @@ function ensureHelpers() {
 const NSBENCH = path.join(OUT, 'nsbench');
 const CHILD = path.join(OUT, 'child');
 
-// ---------------------------------------------------------------- subjects
-installPeers();
-ensureHelpers();
+// ---------------------------------------------------------------- supervision section
 const NODE = process.execPath;
 const CLI = path.join(opt.tsinit, 'dist/cli.js');
 if (!fs.existsSync(CLI)) fail(`${CLI} is missing: build tsinit first (npm run build)`);
+/** bench/services.mjs: tsinit --config against supervisord, s6 and pm2-runtime. Returns its failures. */
+async function servicesSection(json) {
+  const { runServices } = await import('./services.mjs');
+  const ctx = { root: ROOT, tsinitDir: opt.tsinit, node: NODE, install: opt.install, log, sh, which, exists, aptInstall, failures: [] };
+  ctx.helper = (name) => (ensureHelpers(), path.join(OUT, name));
+  const r = await runServices(ctx);
+  console.log(`\n${r.lines.join('\n')}`);
+  if (ctx.failures.length) console.log(`\nFailures\n${ctx.failures.map((f) => `- ${f}`).join('\n')}`);
+  json.services = r.json;
+  return ctx.failures;
+}
+if (opt.onlyServices) {
+  const json = { options: opt };
+  const f = await servicesSection(json);
+  if (opt.json) fs.writeFileSync(opt.json, JSON.stringify(json, null, 1));
+  process.exit(f.length ? 1 : 0);
+}
+
+// ---------------------------------------------------------------- subjects
+installPeers();
+ensureHelpers();
 {
   // The addon must load: a quick run outside any namespace.
   const r = sh(NODE, [CLI, '--', '/bin/sh', '-c', 'exit 7'], 20_000);
@@ -673,8 +699,10 @@ for (const [phase, key] of [
 }
 console.log(out.join('\n'));
 
+const json = { env, options: opt, rows, raw };
+if (opt.services) failures.push(...(await servicesSection(json)));
 if (opt.json) {
-  fs.writeFileSync(opt.json, JSON.stringify({ env, options: opt, rows, raw }, null, 1));
+  fs.writeFileSync(opt.json, JSON.stringify(json, null, 1));
   log(`raw results written to ${opt.json}`);
 }
 process.exitCode = failures.length ? 1 : 0;
