@@ -88,7 +88,8 @@ export function decideSelfDrop(plan: Plan, upstream: string | null): SelfDrop {
   const euid = process.geteuid?.() ?? 0;
   if (euid !== 0) return { kind: 'unprivileged', uid: euid };
   const stay = (reason: string): SelfDrop => ({ kind: 'stay', reason });
-  const first = plan.services[0]!;
+  const first = plan.services[0];
+  if (first === undefined) return stay('no services');
   for (const s of plan.services) {
     const id = s.identity;
     if (id === null) return stay(`service ${s.name} has no user, so it runs as root`);

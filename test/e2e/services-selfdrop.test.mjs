@@ -36,6 +36,20 @@ const dryRun = (cfg) => {
   return JSON.parse(r.stdout).tsinit;
 };
 
+/** Runs cfg until every service is ready: tsinit said why it stays root (check gets that event), is uid 0, and stops with 0. */
+async function staysRoot(mode, cfg, check, env = process.env) {
+  const h = startServices(mode, cfg, { env });
+  try {
+    check(await h.waitEvent('tsinit-stays-root'));
+    await h.waitEvent('services-ready');
+    assert.is(procStatus(await h.initPid).get('Uid'), allFour(0));
+    const r = await finish(h);
+    assert.is(r.code, 0, r.stderr.toString());
+  } finally {
+    h.kill();
+  }
+}
+
 const skip = privSkipReason();
 if (skip) {
   test('tsinit drops its own credentials', () => {
@@ -98,16 +112,9 @@ if (skip) {
       const cfg = s.write('c.toml', `[service.a]\ncommand = ["sleep", "1000"]\nuser = "${ids.tu.name}"\n\n[service.b]\ncommand = ["sleep", "1000"]\nuser = "${ids.tu2.name}"\n`);
       const d = dryRun(cfg);
       assert.match(d.stays_root, /^services a and b run as different users or groups \(tsinit-sd1 \(uid [0-9]+ gid [0-9]+ groups [0-9,]+\), tsinit-sd2 .*\): each start needs root$/);
-      const h = startServices(mode, cfg);
       try {
-        const e = await h.waitEvent('tsinit-stays-root');
-        assert.is(e.msg, `tsinit stays root: ${d.stays_root}`);
-        await h.waitEvent('services-ready');
-        assert.is(procStatus(await h.initPid).get('Uid'), allFour(0));
-        const r = await finish(h);
-        assert.is(r.code, 0, r.stderr.toString());
+        await staysRoot(mode, cfg, (e) => assert.is(e.msg, `tsinit stays root: ${d.stays_root}`));
       } finally {
-        h.kill();
         s.remove();
       }
     });
@@ -134,15 +141,7 @@ if (skip) {
       const groups = one(`[service.b]\ncommand = ["true"]\nuser = "${ids.tu.name}"\ngroups = ["${ids.tg1.name}"]\n`);
       assert.match(dryRun(s.write('c.toml', groups)).stays_root, /^services a and b run as different users or groups/);
       // Running: the root service keeps tsinit at uid 0.
-      const h = startServices('subreaper', s.write('c.toml', cases[0][0]));
-      try {
-        await h.waitEvent('services-ready');
-        assert.is(procStatus(await h.initPid).get('Uid'), allFour(0));
-        const r = await finish(h);
-        assert.is(r.code, 0, r.stderr.toString());
-      } finally {
-        h.kill();
-      }
+      await staysRoot('subreaper', s.write('c.toml', cases[0][0]), (e) => assert.is(e.msg, `tsinit stays root: ${cases[0][2]}`));
     } finally {
       s.remove();
     }
@@ -175,16 +174,9 @@ if (skip) {
     }
     const s = scratch();
     const cfg = s.write('c.toml', `[service.a]\ncommand = ["sleep", "1000"]\nuser = "${ids.tu.name}"\n`);
-    const h = startServices('subreaper', cfg, { env });
     try {
-      const e = await h.waitEvent('tsinit-stays-root');
-      assert.match(e.msg, /CVE-2024-22017/);
-      await h.waitEvent('services-ready');
-      assert.is(procStatus(await h.initPid).get('Uid'), allFour(0));
-      const r = await finish(h);
-      assert.is(r.code, 0, r.stderr.toString());
+      await staysRoot('subreaper', cfg, (e) => assert.match(e.msg, /CVE-2024-22017/), env);
     } finally {
-      h.kill();
       s.remove();
     }
   });
