@@ -7,6 +7,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { MODES, fixture, NODE, ROOT, CLI } from '../helpers/tsinit.mjs';
 import { privSkipReason, portIsFree, groupsOf, allFour } from '../helpers/users.mjs';
@@ -104,6 +106,10 @@ if (skip) {
       } finally {
         h.kill();
         s.remove();
+        // The base ($TMPDIR/tsinit-UID) stays, as /run/tsinit does: the test's user is gone, so its base goes.
+        try {
+          fs.rmdirSync(path.join(os.tmpdir(), `tsinit-${ids.tu.uid}`));
+        } catch {}
       }
     });
 
