@@ -3,6 +3,7 @@
 // checked (unknown names, cycles) and ordered. Reads /etc/passwd, /etc/group
 // and env files; binds nothing and starts nothing.
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import { readUserDb, resolveIdentity, type Identity, type UserDb } from '../privileges/users';
 import { lastCap, resolveCaps } from '../privileges/caps';
 import { MAX_LISTEN, SD_LISTEN_FDS_START, parseListen, type ListenSpec } from '../privileges/listen';
@@ -85,6 +86,34 @@ function isHostPort(text: string): boolean {
   return m !== null && Number(m[3]) <= 65535 && Number(m[3]) !== 0;
 }
 
+export interface HttpTarget {
+  host: string;
+  port: number;
+  /** Path and query, as sent in the request line. */
+  path: string;
+}
+
+/**
+ * ready = { http = URL }: http://, a literal IP address or localhost (taken as
+ * 127.0.0.1), so no resolver is ever asked (a readiness probe must not hang on
+ * DNS); no user or password. The target, or what is wrong.
+ */
+export function httpTarget(text: string): HttpTarget | string {
+  let u: URL | null = null;
+  try {
+    // WHATWG parsing forgives much (http:/x, a missing scheme read as one): the scheme and // must be there.
+    if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) u = new URL(text);
+  } catch {
+    // Reported below.
+  }
+  if (u === null) return `'${text}' is not a URL (http://127.0.0.1:8080/healthz, http://[::1]/ready)`;
+  if (u.protocol !== 'http:') return `only http:// URLs (plain HTTP to a local address), not ${u.protocol}//`;
+  if (u.username !== '' || u.password !== '') return 'no user or password in the URL';
+  const bare = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  if (bare !== 'localhost' && net.isIP(bare) === 0) return `'${u.hostname}' is not an IP address or localhost (no name is resolved: DNS must not delay readiness)`;
+  return { host: bare === 'localhost' ? '127.0.0.1' : bare, port: u.port === '' ? 80 : Number(u.port), path: `${u.pathname}${u.search}` };
+}
+
 /** Dependency order: unknown names and cycles are errors at the `after` that names them. */
 export function order(src: Source, services: readonly ServiceSettings[]): string[][] {
   const byName = new Map(services.map((s) => [s.name, s]));
@@ -162,6 +191,10 @@ export function resolveService(src: Source, s: ServiceSettings, g: GlobalSetting
   }
   if (s.ready.kind === 'tcp' && !isHostPort(s.ready.address)) {
     fail(at('ready', 'tcp'), `'${s.ready.address}' is not HOST:PORT (127.0.0.1:6379, [::1]:80, localhost:8080)`);
+  }
+  if (s.ready.kind === 'http') {
+    const t = httpTarget(s.ready.url);
+    if (typeof t === 'string') fail(at('ready', 'http'), t);
   }
   if (s.workdir !== null && !s.workdir.startsWith('/')) fail(at('workdir'), 'must be an absolute path');
 

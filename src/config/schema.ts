@@ -14,6 +14,7 @@ export type Readiness =
   | { kind: 'notify'; timeoutMs: number | null }
   | { kind: 'fd'; fd: number; timeoutMs: number | null }
   | { kind: 'tcp'; address: string; timeoutMs: number | null; intervalMs: number }
+  | { kind: 'http'; url: string; timeoutMs: number | null; intervalMs: number }
   | { kind: 'exec'; argv: string[]; timeoutMs: number | null; intervalMs: number };
 
 export interface Restart {
@@ -67,6 +68,7 @@ export const DEFAULTS = {
   stopSignal: 'TERM',
   signals: ['HUP', 'USR1', 'USR2'],
   tcpInterval: '100ms',
+  httpInterval: '500ms',
   execInterval: '1s',
 } as const;
 
@@ -159,7 +161,7 @@ const SERVICE_KEYS = [
   'command', 'user', 'groups', 'workdir', 'umask', 'env', 'env_file', 'listen', 'caps', 'no_new_privs',
   'after', 'essential', 'ready', 'restart', 'stop', 'signals', 'log',
 ] as const;
-const READY_KINDS = ['notify', 'fd', 'tcp', 'exec'] as const;
+const READY_KINDS = ['notify', 'fd', 'tcp', 'http', 'exec'] as const;
 const RESTART_KEYS = ['policy', 'success', 'backoff', 'backoff_max', 'reset_after', 'limit', 'limit_interval'] as const;
 
 function readiness(c: Check, v: unknown, path: Path): Readiness {
@@ -170,7 +172,7 @@ function readiness(c: Check, v: unknown, path: Path): Readiness {
   const kind = kinds[0]!;
   const timeoutMs = t['timeout'] === undefined ? null : c.duration(t['timeout'], [...path, 'timeout']);
   const interval = (dflt: string): number => c.duration(t['interval'] ?? dflt, [...path, 'interval']);
-  if (kind !== 'tcp' && kind !== 'exec' && t['interval'] !== undefined) c.fail([...path, 'interval'], `applies to tcp and exec only, not ${kind}`);
+  if (kind !== 'tcp' && kind !== 'http' && kind !== 'exec' && t['interval'] !== undefined) c.fail([...path, 'interval'], `applies to tcp, http and exec only, not ${kind}`);
   switch (kind) {
     case 'notify':
       if (c.bool(t['notify'], [...path, 'notify']) !== true) c.fail([...path, 'notify'], 'only notify = true means anything; leave ready out for none');
@@ -179,6 +181,8 @@ function readiness(c: Check, v: unknown, path: Path): Readiness {
       return { kind, fd: c.int(t['fd'], [...path, 'fd'], 3, 1023), timeoutMs };
     case 'tcp':
       return { kind, address: c.nonEmpty(t['tcp'], [...path, 'tcp']), timeoutMs, intervalMs: interval(DEFAULTS.tcpInterval) };
+    case 'http':
+      return { kind, url: c.nonEmpty(t['http'], [...path, 'http']), timeoutMs, intervalMs: interval(DEFAULTS.httpInterval) };
     case 'exec':
       return { kind, argv: c.command(t['exec'], [...path, 'exec']), timeoutMs, intervalMs: interval(DEFAULTS.execInterval) };
   }

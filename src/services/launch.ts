@@ -15,6 +15,8 @@ export interface Resources {
   listenFds: number[];
   devNull: number;
   notifyPath: string | null;
+  /** tsinit already runs as the service's user (selfdrop.ts): no credential steps, which would fail without root. */
+  ownIds: boolean;
 }
 
 /** The request for the service itself (readyFd: the write end of its readiness pipe), or for a check command. */
@@ -34,7 +36,7 @@ export function spawnRequest(plan: ServicePlan, res: Resources, opts: { readyFd?
   const req: SpawnRequest = { command: check ? opts.check! : plan.argv, env: le.env, session: SESSION.setsid, keep: [] };
   if (map.length > 0) req.map = map;
   if (le.listenPidIndex !== undefined) req.listenPidIndex = le.listenPidIndex;
-  const id = plan.identity;
+  const id = res.ownIds ? null : plan.identity;
   if (id) {
     req.uid = id.uid;
     req.gid = id.gid;

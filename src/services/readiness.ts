@@ -1,14 +1,17 @@
-// How a service says it is ready: a tcp connect that succeeds, a check
+// How a service says it is ready: a tcp connect that succeeds, an HTTP GET
+// answered 2xx, a check
 // command that exits 0, a newline on a pipe (s6's notification-fd), or
 // sd_notify's READY=1 on a datagram socket of its own (attribution by
 // socket, never by guessing a sender). Each probe reports once and can be
 // cancelled; none keeps a timer once it has reported.
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { native } from '../native';
 import { errnoMessage } from '../core/errno';
 import type { Exit } from '../core/reaper';
+import { httpTarget, type HttpTarget } from '../config/plan';
 
 const E = os.constants.errno;
 const SIGKILL = os.constants.signals.SIGKILL;
@@ -19,39 +22,79 @@ export interface Probe {
   cancel(): void;
 }
 
+/** One attempt of a polled probe: calls end(ready) when it is over (more calls are ignored); destroy() cuts it short. */
+type Attempt = (end: (ready: boolean) => void) => { destroy(): void };
+
+/** Runs attempt, and again intervalMs after each one that ended not ready, until one is ready: then onReady, and nothing is left running. */
+function poll(intervalMs: number, attempt: Attempt, onReady: () => void): Probe {
+  let timer: NodeJS.Timeout | null = null;
+  let live: { destroy(): void } | null = null;
+  let done = false;
+  const run = (): void => {
+    timer = null;
+    let over = false;
+    let handle: { destroy(): void } | null = null;
+    const end = (ready: boolean): void => {
+      if (over) return;
+      over = true;
+      handle?.destroy();
+      live = null;
+      if (done) return;
+      if (ready) {
+        done = true;
+        onReady();
+      } else timer = setTimeout(run, intervalMs);
+    };
+    handle = attempt(end);
+    if (over) handle.destroy();
+    else live = handle;
+  };
+  run();
+  return {
+    cancel: () => {
+      done = true;
+      if (timer) clearTimeout(timer);
+      live?.destroy();
+    },
+  };
+}
+
 /** Connects to HOST:PORT every intervalMs until one connect succeeds. */
 export function tcpProbe(address: string, intervalMs: number, onReady: () => void): Probe {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):([0-9]+)$/.exec(address)!;
   const host = m[1] ?? m[2]!;
   const port = Number(m[3]);
-  let timer: NodeJS.Timeout | null = null;
-  let sock: net.Socket | null = null;
-  let done = false;
-  const attempt = (): void => {
-    timer = null;
+  return poll(intervalMs, (end) => {
     const s = net.connect({ host, port });
-    sock = s;
-    s.once('connect', () => {
-      s.destroy();
-      sock = null;
-      if (done) return;
-      done = true;
-      onReady();
+    s.once('connect', () => end(true));
+    s.on('error', () => end(false));
+    return s;
+  }, onReady);
+}
+
+/** How long one HTTP attempt may take (connect to the end of the headers) before it counts as failed. */
+const HTTP_ATTEMPT_MS = 2000;
+
+/**
+ * GETs url (checked by config/plan.ts) every intervalMs (after the last
+ * attempt ended) until one is answered 2xx; each attempt is cut off after
+ * HTTP_ATTEMPT_MS. No agent, so no keep-alive socket or timer stays behind.
+ */
+export function httpProbe(url: string, intervalMs: number, onReady: () => void): Probe {
+  const target = httpTarget(url) as HttpTarget;
+  return poll(intervalMs, (end) => {
+    const r = http.request({ host: target.host, port: target.port, path: target.path, method: 'GET', agent: false, timeout: HTTP_ATTEMPT_MS, headers: { 'user-agent': 'tsinit', connection: 'close' } });
+    // An error can follow a timeout or the destroy that ends the attempt: end() counts once.
+    r.on('error', () => end(false));
+    r.on('timeout', () => end(false));
+    r.on('response', (res) => {
+      // The body is not read: the status says it all, and destroying the request aborts the rest.
+      res.on('error', () => {});
+      end(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300);
     });
-    s.once('error', () => {
-      s.destroy();
-      sock = null;
-      if (!done) timer = setTimeout(attempt, intervalMs);
-    });
-  };
-  attempt();
-  return {
-    cancel: () => {
-      done = true;
-      if (timer) clearTimeout(timer);
-      sock?.destroy();
-    },
-  };
+    r.end();
+    return r;
+  }, onReady);
 }
 
 export interface CheckHost {

@@ -1,16 +1,16 @@
 // tsinit --config FILE (or --procfile FILE): load and check the plan (every mistake exits 2 with
-// nothing started), print it for --dry-run, bind every listen socket and make
-// every notify socket while tsinit is root, then hand over to the formation.
+// nothing started), print it for --dry-run, bind every listen socket while
+// tsinit is root, drop tsinit's own credentials when every service runs as one
+// user (selfdrop.ts), make every notify socket, then hand over to the formation.
 // Loaded only with --config or --procfile, so single-command mode never pays for it.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import { native, type EventHandler } from '../native';
 import { envGet } from '../core/proc';
 import { errnoMessage } from '../core/errno';
 import type { Logger } from '../core/log';
 import { addressOf } from '../privileges/listen';
 import type { PrivilegeOptions } from '../privileges/plan';
-import { bindListen, closeAll, type Bound } from '../privileges/sockets';
+import { bindListen, closeAll, type Bound, type Unlinker } from '../privileges/sockets';
 import { makePlan, type Plan } from '../config/plan';
 import { makeProcfilePlan } from '../config/procplan';
 import { describePlan } from '../config/describe';
@@ -19,6 +19,7 @@ import { createRelay } from './relay';
 import { guardStdio } from './relaystdio';
 import { Formation } from './formation';
 import { NotifyChannel } from './readiness';
+import { decideSelfDrop, describeSelfDrop, dropSelf, runtimeBase } from './selfdrop';
 import type { Resources } from './launch';
 
 export const SERVICES_EXIT = { usage: 2, setup: 125 } as const;
@@ -40,65 +41,72 @@ export interface ServicesDeps {
   log: Logger;
 }
 
-/** Where notify sockets go: runtime_dir, else /run/tsinit as root, else a directory of this user's under TMPDIR. */
-function runtimeBase(plan: Plan): string {
-  if (plan.global.runtimeDir !== null) return plan.global.runtimeDir;
-  return process.geteuid?.() === 0 ? '/run/tsinit' : `${os.tmpdir()}/tsinit-${process.geteuid?.()}`;
-}
-
 interface Held {
   bound: Bound[];
   resources: Map<string, Resources>;
   channels: Map<string, NotifyChannel>;
   runtimeDir: string | null;
   devNull: number;
+  /** The root helper that removes the unix socket files if a start-up step after tsinit's own drop fails. */
+  unlinker: Unlinker | null;
 }
 
 /** Closes what tsinit holds. removeFiles: also the unix listen socket files it created (after a failed start-up; at
  * the end they stay, as in single-command mode). The notify sockets' directory always goes. */
 function release(h: Held, removeFiles: boolean): void {
-  closeAll(h.bound, removeFiles);
+  closeAll(h.bound, removeFiles, h.unlinker);
+  h.unlinker = null;
   for (const ch of h.channels.values()) ch.close();
   if (h.runtimeDir !== null) fs.rmSync(h.runtimeDir, { recursive: true, force: true });
   if (h.devNull >= 0) fs.closeSync(h.devNull);
 }
 
-/** Everything privileged, before any service starts: sockets bound, notify sockets made. A message on failure. */
-function acquire(plan: Plan, log: Logger): Held | string {
-  const h: Held = { bound: [], resources: new Map(), channels: new Map(), runtimeDir: null, devNull: -1 };
+/** Runs step on h; on failure, releases everything (socket files removed) and returns the message. */
+function attempt(h: Held, step: () => void): string | null {
   try {
-    h.devNull = fs.openSync('/dev/null', 'r+');
-    for (const s of plan.services) {
-      const fds: number[] = [];
-      for (const spec of s.listen) {
-        const b = bindListen(spec);
-        if ('errno' in b) throw new Error(`service ${s.name}: cannot ${b.step} listen ${spec.text}: ${errnoMessage(b.errno)}`);
-        h.bound.push(b);
-        fds.push(b.fd);
-        log.info(`service ${s.name}: bound ${spec.kind} ${addressOf(spec)} for fd ${2 + fds.length} (${spec.name})`);
-      }
-      let notifyPath: string | null = null;
-      if (s.ready.kind === 'notify') {
-        if (h.runtimeDir === null) {
-          const base = runtimeBase(plan);
-          fs.mkdirSync(base, { recursive: true, mode: 0o755 });
-          h.runtimeDir = fs.mkdtempSync(`${base}/notify-`);
-          // Traversable, not listable: each service's own directory inside is 0700.
-          fs.chmodSync(h.runtimeDir, 0o711);
-        }
-        const id = s.identity;
-        const ch = NotifyChannel.open(`${h.runtimeDir}/${h.channels.size}`, id ? id.uid : (process.geteuid?.() ?? 0), id ? id.gid : (process.getegid?.() ?? 0));
-        if (typeof ch === 'string') throw new Error(`service ${s.name}: notify socket: ${ch}`);
-        h.channels.set(s.name, ch);
-        notifyPath = ch.path;
-      }
-      h.resources.set(s.name, { listenFds: fds, devNull: h.devNull, notifyPath });
-    }
-    return h;
+    step();
+    return null;
   } catch (err) {
     release(h, true);
     const e = err as NodeJS.ErrnoException;
     return e.code !== undefined && e.path !== undefined ? `${e.path}: ${e.code}` : e.message;
+  }
+}
+
+/** What needs root, before any service starts (and before tsinit's own drop): every listen socket bound. */
+function bindAll(plan: Plan, h: Held, log: Logger): void {
+  h.devNull = fs.openSync('/dev/null', 'r+');
+  for (const s of plan.services) {
+    const fds: number[] = [];
+    for (const spec of s.listen) {
+      const b = bindListen(spec);
+      if ('errno' in b) throw new Error(`service ${s.name}: cannot ${b.step} listen ${spec.text}: ${errnoMessage(b.errno)}`);
+      h.bound.push(b);
+      fds.push(b.fd);
+      log.info(`service ${s.name}: bound ${spec.kind} ${addressOf(spec)} for fd ${2 + fds.length} (${spec.name})`);
+    }
+    h.resources.set(s.name, { listenFds: fds, devNull: h.devNull, notifyPath: null, ownIds: false });
+  }
+}
+
+/** The notify sockets, by whoever tsinit is by now (root, or the services' user after its drop, who can then remove them). */
+function openChannels(plan: Plan, h: Held, ownIds: boolean): void {
+  for (const s of plan.services) {
+    const res = h.resources.get(s.name)!;
+    res.ownIds = ownIds;
+    if (s.ready.kind !== 'notify') continue;
+    if (h.runtimeDir === null) {
+      const base = runtimeBase(plan);
+      fs.mkdirSync(base, { recursive: true, mode: 0o755 });
+      h.runtimeDir = fs.mkdtempSync(`${base}/notify-`);
+      // Traversable, not listable: each service's own directory inside is 0700.
+      fs.chmodSync(h.runtimeDir, 0o711);
+    }
+    const id = s.identity;
+    const ch = NotifyChannel.open(`${h.runtimeDir}/${h.channels.size}`, id ? id.uid : (process.geteuid?.() ?? 0), id ? id.gid : (process.getegid?.() ?? 0));
+    if (typeof ch === 'string') throw new Error(`service ${s.name}: notify socket: ${ch}`);
+    h.channels.set(s.name, ch);
+    res.notifyPath = ch.path;
   }
 }
 
@@ -121,10 +129,14 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
   const plan: Plan = o.procfile !== undefined
     ? makeProcfilePlan({ file: o.procfile, command: o.command, env: deps.env })
     : makePlan({ file: o.config!, command: o.command, env: deps.env });
+  const upstream = envGet(deps.env, 'NOTIFY_SOCKET') ?? null;
+  // Decided once, from the plan: whether tsinit itself can give up root (selfdrop.ts).
+  const self = decideSelfDrop(plan, upstream === null ? null : upstream.toString());
   if (o.dryRun) {
-    fs.writeSync(1, `${JSON.stringify(describePlan(plan), null, 2)}\n`);
+    fs.writeSync(1, `${JSON.stringify({ ...describePlan(plan), tsinit: describeSelfDrop(self) }, null, 2)}\n`);
     return Promise.resolve(0);
   }
+  if (self.kind === 'stay') log.event('info', 'tsinit-stays-root', `tsinit stays root: ${self.reason}`, {});
   // Node would put libuv streams on fds 1 and 2 the first time anything
   // reads process.stdout/stderr (a net.Socket's teardown does, e.g. a tcp
   // probe's), making the shared descriptions non-blocking: plain writers
@@ -134,13 +146,30 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
   // anything starts (it reopens tsinit's stdout and stderr through /proc).
   const relayed = plan.services.filter((s) => s.log !== 'raw');
   const relay = relayed.length > 0 ? createRelay({ names: relayed.map((s) => s.name), log }) : null;
-  const held = acquire(plan, log);
-  if (typeof held === 'string') {
-    log.error(held);
+  const held: Held = { bound: [], resources: new Map(), channels: new Map(), runtimeDir: null, devNull: -1, unlinker: null };
+  let failed = attempt(held, () => bindAll(plan, held, log));
+  let dropped = false;
+  if (failed === null && self.kind === 'drop') {
+    const r = dropSelf(self, held.bound, log);
+    if (r === 'stayed') {
+      // Warned: the services still get their credentials in the child.
+    } else if ('error' in r) {
+      release(held, true);
+      failed = r.error;
+    } else {
+      dropped = true;
+      held.unlinker = r.unlinker;
+    }
+  }
+  failed ??= attempt(held, () => openChannels(plan, held, dropped));
+  // Started well: the unlinker (if any) exits, leaving the socket files.
+  if (failed === null && held.unlinker !== null) for (const w of closeAll([], false, held.unlinker)) log.warning(w);
+  held.unlinker = null;
+  if (failed !== null) {
+    log.error(failed);
     return Promise.resolve(SERVICES_EXIT.setup);
   }
-  const upstream = envGet(deps.env, 'NOTIFY_SOCKET') ?? null;
-  // tini -p, as in single-command mode (tsinit's credentials do not change here, so it is set once).
+  // tini -p, as in single-command mode: after the drop, which clears it; tsinit's credentials change no more.
   if (o.pdeathsig !== 0) {
     const r = native.prctlSetPdeathsig(o.pdeathsig);
     if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);

@@ -11,7 +11,7 @@ import type { Fields, Level, Logger } from '../core/log';
 import type { SpawnError } from '../core/spawn';
 import type { ServicePlan } from '../config/plan';
 import { spawnFailureStatus } from './launch';
-import { execProbe, pipeProbe, tcpProbe, type CheckHost, type NotifyChannel, type Probe } from './readiness';
+import { execProbe, httpProbe, pipeProbe, tcpProbe, type CheckHost, type NotifyChannel, type Probe } from './readiness';
 import { sessionMembers } from './sessions';
 import { errnoMessage } from '../core/errno';
 
@@ -129,6 +129,9 @@ export class Service {
         break;
       case 'tcp':
         this.probe = tcpProbe(ready.address, ready.intervalMs, () => this.becameReady(`tcp ${ready.address} accepts`));
+        break;
+      case 'http':
+        this.probe = httpProbe(ready.url, ready.intervalMs, () => this.becameReady(`http ${ready.url} answered 2xx`));
         break;
       case 'exec':
         this.probe = execProbe(this.host, ready.argv.map((a) => Buffer.from(a)), ready.intervalMs, () => this.becameReady('check exited 0'), (why) => this.failedStart(why));

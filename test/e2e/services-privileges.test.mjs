@@ -7,11 +7,10 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
-import net from 'node:net';
 import { MODES, fixture, NODE, ROOT } from '../helpers/tsinit.mjs';
 import { spawnSync } from 'node:child_process';
 import { privSkipReason, freePort, parseReport, groupsOf, allFour } from '../helpers/users.mjs';
-import { scratch, startServices, finish } from '../helpers/services.mjs';
+import { scratch, startServices, finish, serviceTestIds, ask } from '../helpers/services.mjs';
 
 const REPORT = fixture('privreport');
 const SDNOTIFY = fixture('sdnotify');
@@ -20,40 +19,7 @@ const sh = (script) => JSON.stringify(['/bin/sh', '-c', script]);
 const NET_BIND_SERVICE = '0000000000000400';
 const ZERO = '0000000000000000';
 
-// Users of their own, not users.mjs's: the privilege-drop suite creates and
-// removes those, and suites of other checkouts may run at the same time.
-const U = { tu: 'tsinit-sv1', tu2: 'tsinit-sv2', tg1: 'tsinit-svg1', tg2: 'tsinit-svg2' };
-const sbin = (t) => ['/usr/sbin', '/sbin', '/usr/bin', '/bin'].map((d) => `${d}/${t}`).find((p) => fs.existsSync(p));
-function removeTestIds() {
-  for (const u of [U.tu, U.tu2]) spawnSync(sbin('userdel'), [u], { stdio: 'ignore', timeout: 20000 });
-  for (const g of [U.tg1, U.tg2, U.tu, U.tu2]) spawnSync(sbin('groupdel'), [g], { stdio: 'ignore', timeout: 20000 });
-}
-function createTestIds() {
-  removeTestIds();
-  const run = (t, args) => {
-    const r = spawnSync(sbin(t), args, { encoding: 'utf8', timeout: 20000 });
-    if (r.status !== 0) throw new Error(`${t} ${args.join(' ')}: ${r.stderr}`);
-  };
-  for (const g of [U.tg1, U.tg2, U.tu, U.tu2]) run('groupadd', [g]);
-  run('useradd', ['-M', '-d', `/home/${U.tu}`, '-s', '/usr/sbin/nologin', '-g', U.tu, '-G', `${U.tg1},${U.tg2}`, U.tu]);
-  run('useradd', ['-M', '-d', `/home/${U.tu2}`, '-s', '/usr/sbin/nologin', '-g', U.tu2, U.tu2]);
-  const field = (file, name, i) => Number(fs.readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[0] === name).split(':')[i]);
-  const user = (n) => ({ name: n, uid: field('/etc/passwd', n, 2), gid: field('/etc/passwd', n, 3), home: `/home/${n}` });
-  const group = (n) => ({ name: n, gid: field('/etc/group', n, 2) });
-  return { tu: user(U.tu), tu2: user(U.tu2), tg1: group(U.tg1), tg2: group(U.tg2) };
-}
-
-/** One request: connect, read until the server closes. */
-function ask(port) {
-  return new Promise((resolve, reject) => {
-    const c = net.connect(port, '127.0.0.1');
-    let got = '';
-    c.on('data', (d) => (got += d));
-    c.on('end', () => resolve(got.trim()));
-    c.on('error', reject);
-    c.setTimeout(15000, () => reject(new Error('no answer')));
-  });
-}
+const { create: createTestIds, remove: removeTestIds, sbin } = serviceTestIds({ tu: 'tsinit-sv1', tu2: 'tsinit-sv2', tg1: 'tsinit-svg1', tg2: 'tsinit-svg2' });
 
 for (const mode of MODES) {
   test(`${mode}: a listen socket outlives restarts: a client that connects while the service is down is served by the next instance`, async () => {
@@ -105,7 +71,9 @@ if (skip) {
     spawnSync(sbin('userdel'), [name], { stdio: 'ignore' });
     spawnSync(sbin('groupdel'), [name], { stdio: 'ignore' });
     assert.is(spawnSync(sbin('useradd'), ['-M', '-U', '-s', '/usr/sbin/nologin', name]).status, 0);
-    const cfg = s.write('c.toml', `[service.v]\ncommand = ${sh('exit 1')}\nuser = "${name}"\nrestart = { policy = "on-failure", backoff = "1s", limit = 0 }\n`);
+    // A second service, as root, keeps tsinit root: alone, v would make tsinit drop to its user, and
+    // userdel refuses to remove a user a process (tsinit) runs as.
+    const cfg = s.write('c.toml', `[service.v]\ncommand = ${sh('exit 1')}\nuser = "${name}"\nrestart = { policy = "on-failure", backoff = "1s", limit = 0 }\n\n[service.root]\ncommand = ["sleep", "1000"]\n`);
     const h = startServices('subreaper', cfg);
     try {
       await h.waitEvent('service-backoff');

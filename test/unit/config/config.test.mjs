@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { refusal } from '../../helpers/refused.mjs';
 
 const require = createRequire(import.meta.url);
-const { makePlan, parseEnvFile } = require('../../../dist/config/plan.js');
+const { makePlan, parseEnvFile, httpTarget } = require('../../../dist/config/plan.js');
 const { ConfigError } = require('../../../dist/config/load.js');
 const { ConfigFileError } = require('../../../dist/config/dotenv.js');
 const { UserError } = require('../../../dist/core/errno.js');
@@ -226,6 +226,24 @@ test('the plan: ids, env, order, defaults, main from --', () => {
   assert.is(d.services.web.env.LISTEN_FDNAMES, 'web');
   assert.is(d.services.web.ready.timeout_ms, 30000);
   assert.is(d.services.web.stop.signal, 'SIGTERM');
+});
+
+test('ready = { http = URL }: http://, a literal IP or localhost, no credentials; dry run shows it', () => {
+  fails(OK + 'ready = { http = "127.0.0.1:8080/healthz" }\n', 3, 'service.a.ready.http', /^'127\.0\.0\.1:8080\/healthz' is not a URL/);
+  fails(OK + 'ready = { http = "localhost:8080/healthz" }\n', 3, 'service.a.ready.http', /^'localhost:8080\/healthz' is not a URL/);
+  fails(OK + 'ready = { http = "not a url" }\n', 3, 'service.a.ready.http', /^'not a url' is not a URL \(http:\/\/127\.0\.0\.1:8080\/healthz/);
+  fails(OK + 'ready = { http = "https://127.0.0.1/" }\n', 3, 'service.a.ready.http', /^only http:\/\/ URLs \(plain HTTP to a local address\), not https:\/\/$/);
+  fails(OK + 'ready = { http = "http://example.com/ready" }\n', 3, 'service.a.ready.http', /^'example\.com' is not an IP address or localhost \(no name is resolved/);
+  fails(OK + 'ready = { http = "http://u:p@127.0.0.1/" }\n', 3, 'service.a.ready.http', /no user or password/);
+  fails(OK + 'ready = { http = "http://127.0.0.1:99999/" }\n', 3, 'service.a.ready.http', /is not a URL/);
+  fails(OK + 'ready = { http = 8080 }\n', 3, 'service.a.ready.http', /string/);
+  fails(OK + 'ready = { http = "http://127.0.0.1/", interval = "soon" }\n', 3, 'service.a.ready.interval', /is not a duration/);
+  fails(OK + 'ready = { notify = true, interval = "1s" }\n', 3, 'service.a.ready.interval', /applies to tcp, http and exec only/);
+  const p = plan(OK + 'ready = { http = "http://[::1]:8080/healthz?x=1", timeout = "30s", interval = "1s" }\n\n[service.b]\ncommand = ["true"]\nready = { http = "http://localhost/" }\n');
+  assert.equal(describePlan(p).services.a.ready, { kind: 'http', url: 'http://[::1]:8080/healthz?x=1', timeout_ms: 30000, interval_ms: 1000 });
+  assert.equal(describePlan(p).services.b.ready, { kind: 'http', url: 'http://localhost/', timeout_ms: null, interval_ms: 500 });
+  assert.equal(httpTarget('http://[::1]:8080/healthz?x=1'), { host: '::1', port: 8080, path: '/healthz?x=1' });
+  assert.equal(httpTarget('http://localhost/'), { host: '127.0.0.1', port: 80, path: '/' });
 });
 
 test("'main' is taken when a command is given", () => {
