@@ -1,7 +1,8 @@
 // log = "prefix" and "json" under --config, as PID 1 and as a subreaper: two
 // services' stdout and stderr arrive on tsinit's as whole lines, each named
 // after its service, nothing lost when they exit; a raw service's bytes pass
-// untouched beside them.
+// untouched beside them; four services writing 1 MiB each at once come out
+// whole, in order and complete.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MODES } from '../helpers/tsinit.mjs';
@@ -43,6 +44,37 @@ for (const mode of MODES) {
       const err = r.stderr.toString();
       assert.match(err, /alpha\s*\| alpha err/);
       assert.match(err, /beta\s*\| beta err/);
+    } finally {
+      h.kill();
+      s.remove();
+    }
+  });
+
+  test(`${mode}: four services writing 1 MiB each at once through "prefix": every line whole, in order, none lost`, async () => {
+    const s = scratch();
+    const LINES = 16384; // 64 bytes each: 1 MiB per service
+    const names = ['w1', 'w2', 'w3', 'w4'];
+    const big = (name) => sh(`awk 'BEGIN { for (i = 0; i < ${LINES}; i++) printf "${name} %06d %s\\n", i, "${'x'.repeat(53)}" }'`);
+    const cfg = s.write(
+      'c.toml',
+      `[tsinit]\nlog = "prefix"\n\n` + names.map((n) => `[service.${n}]\ncommand = ${big(n)}\nrestart = { policy = "no" }\n`).join('\n'),
+    );
+    const h = startServices(mode, cfg, { timeoutMs: 90000 });
+    const out = [];
+    h.proc.stdout.on('data', (d) => out.push(d));
+    try {
+      const r = await h.result;
+      assert.is(r.code, 0, r.stderr.toString().slice(-2000));
+      const lines = Buffer.concat(out).toString().split('\n');
+      assert.is(lines.pop(), '', 'the output ends with a whole line');
+      for (const name of names) {
+        const mine = lines.filter((l) => l.startsWith(`${name} `));
+        assert.is(mine.length, LINES, `${name}: ${mine.length} of ${LINES} lines`);
+        const bad = mine.findIndex((l, i) => l !== `${name} | ${name} ${String(i).padStart(6, '0')} ${'x'.repeat(53)}`);
+        assert.is(bad, -1, bad < 0 ? '' : `${name}: line ${bad} is ${JSON.stringify(mine[bad])}`);
+      }
+      // Nothing but those lines (and no piece of one) reached stdout.
+      assert.is(lines.length, LINES * names.length);
     } finally {
       h.kill();
       s.remove();
