@@ -257,7 +257,11 @@ export class Service {
         this.go('stopping', 'stopping', `sending ${signalName(this.plan.stop.signal)} to process group ${this.pid}`, 'info', { signal: this.plan.stop.signal });
         return;
       case 'stopping':
-        // A failed start being stopped: now it stays stopped.
+        // Asked again at every look while it stops: only a failed start being
+        // stopped changes (now it stays stopped). Telling the formation each
+        // time would look again at once, forever: a microtask loop that
+        // starved every timer (stop.timeout never fired once the leader was gone).
+        if (this.stopReason === 'request') return;
         this.stopReason = 'request';
         if (this.pid === 0) this.host.changed(this);
         return;
