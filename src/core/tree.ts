@@ -1,6 +1,6 @@
-// The process tree below tsinit, read from /proc: who is left at shutdown
-// (each pinned before it is signalled), and which live process is leaving its
-// zombie children unreaped.
+// The process tree below tsinit, read from /proc: who is left at shutdown,
+// and who is left of a service's session (each pinned before it is
+// signalled), and which live process is leaving its zombie children unreaped.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { native } from '../native';
@@ -16,6 +16,9 @@ export interface ProcInfo {
   ppid: number;
   state: string;
   comm: string;
+  /** Its process group and session (proc(5) stat fields 5 and 6). */
+  pgid: number;
+  sid: number;
   /** When it started, in clock ticks since boot (proc(5) stat field 22): with
    * the pid, what names this process and no later one. */
   start: number;
@@ -49,7 +52,15 @@ function readStat(pid: number): ProcInfo | null {
   // comm may hold spaces and parentheses: it ends at the last ')'.
   const close = stat.lastIndexOf(')');
   const rest = stat.slice(close + 2).split(' ');
-  return { pid, ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close), start: Number(rest[19]) };
+  return {
+    pid,
+    ppid: Number(rest[1]),
+    state: rest[0] ?? '?',
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    pgid: Number(rest[2]),
+    sid: Number(rest[3]),
+    start: Number(rest[19]),
+  };
 }
 
 /**
@@ -144,21 +155,18 @@ export function procIsOwn(): boolean {
   }
 }
 
+/** Pinned in one walk and not yet signalled: whether a pid pinned earlier in it still holds its pid. */
+type Held = (pid: number) => boolean;
+
 /**
- * Sends each signal in turn to every live descendant of root, each pinned
- * first (man 2 pidfd_open) and checked through its handle to be the process
- * the walk listed (same start time) and still below root (its parent, read
- * after the pin, is root or a process pinned in this walk that still holds
- * its pid). A pid reaped by its own parent and reused meanwhile is never
- * signalled. All are pinned before any is signalled, so that a parent ending
- * on the signal cannot take its children out of the walk; parents are
- * signalled before their children. Returns how many were pinned (the live
- * descendants that remain), or -ENOSYS where the kernel cannot signal
- * through a handle (before Linux 5.1). Only for a /proc of tsinit's own
- * namespace (procIsOwn). procs: a listing to walk instead of /proc (tests).
+ * The one pinning walk: pins each live listed process (man 2 pidfd_open) and
+ * checks through its handle that it is the process listed (same start time),
+ * then keeps it only if `vouch` does (fd: its handle; ppid: its parent read
+ * after the pin). All are pinned before any is signalled, in batches of
+ * MAX_PINNED, in the listing's order. Returns how many were kept, or -ENOSYS
+ * where the kernel cannot signal through a handle (before Linux 5.1).
  */
-export function signalDescendants(root: number, sigs: readonly number[], procs?: readonly ProcInfo[]): number {
-  const below = procs ? descendants(root, procs) : (subtree(root) ?? descendants(root, listProcs()));
+function signalPinned(list: readonly ProcInfo[], sigs: readonly number[], vouch: (p: ProcInfo, fd: number, ppid: number, held: Held) => boolean): number {
   const start = new Map<number, number>();
   /** Pinned and not yet signalled: pid → handle. */
   let batch = new Map<number, number>();
@@ -172,7 +180,7 @@ export function signalDescendants(root: number, sigs: readonly number[], procs?:
     batch = new Map();
   };
   /** Whether pid, pinned earlier in this walk, still holds its pid (a zombie does). */
-  const stillThere = (pid: number): boolean => {
+  const held: Held = (pid) => {
     const fd = batch.get(pid);
     if (fd !== undefined) return native.pidfdSendSignal(fd, 0) !== ESRCH;
     const s = start.get(pid);
@@ -182,7 +190,7 @@ export function signalDescendants(root: number, sigs: readonly number[], procs?:
     native.close(again[0]);
     return true;
   };
-  for (const p of below) {
+  for (const p of list) {
     if (p.state === 'Z') continue; // gone already: nothing to signal, its children are reparented
     let pin = native.pidfdPin(p.pid, p.start);
     if (pin === EMFILE && batch.size > 0) {
@@ -191,9 +199,7 @@ export function signalDescendants(root: number, sigs: readonly number[], procs?:
     }
     if (typeof pin === 'number') continue; // gone, or its pid names another process now
     const [fd, , ppid] = pin;
-    if (ppid !== root && !(start.has(ppid) && stillThere(ppid))) {
-      // Moved out of what this walk can vouch for (its parent ended and was
-      // reaped meanwhile): the next walk finds it under its new parent.
+    if (!vouch(p, fd, ppid, held)) {
       native.close(fd);
       continue;
     }
@@ -204,6 +210,53 @@ export function signalDescendants(root: number, sigs: readonly number[], procs?:
   }
   flush();
   return unsupported ? ENOSYS : count;
+}
+
+/**
+ * Sends each signal in turn to every live descendant of root, each pinned
+ * first and checked through its handle to be the process the walk listed
+ * (same start time) and still below root (its parent, read after the pin,
+ * is root or a process pinned in this walk that still holds its pid). A pid
+ * reaped by its own parent and reused meanwhile is never signalled. All are
+ * pinned before any is signalled, so that a parent ending on the signal
+ * cannot take its children out of the walk; parents are signalled before
+ * their children. Returns how many were pinned (the live descendants that
+ * remain), or -ENOSYS where the kernel cannot signal through a handle
+ * (before Linux 5.1). Only for a /proc of tsinit's own namespace
+ * (procIsOwn). procs: a listing to walk instead of /proc (tests).
+ */
+export function signalDescendants(root: number, sigs: readonly number[], procs?: readonly ProcInfo[]): number {
+  const below = procs ? descendants(root, procs) : (subtree(root) ?? descendants(root, listProcs()));
+  // Moved out of what this walk can vouch for (its parent ended and was
+  // reaped meanwhile): the next walk finds it under its new parent.
+  return signalPinned(below, sigs, (_p, _fd, ppid, held) => ppid === root || held(ppid));
+}
+
+/**
+ * Sends each signal in turn to every live process of session sid but those
+ * of process group `skip` (a group its owner signals itself), each pinned
+ * first (same start time as listed) and then checked to be in that session
+ * still: its stat, read after the pin, is the pinned process's own, since
+ * the handle still names a process holding the pid after the read (a member
+ * that was reaped and whose pid went to an unrelated process, or that left
+ * with setsid, is not signalled). The session id itself cannot be reused
+ * while a member lives; a member's pid can. Returns how many live members
+ * there are (those pinned plus those of `skip`), or -ENOSYS as
+ * signalDescendants. Every process of /proc is listed, not tsinit's subtree:
+ * with --no-subreaper a member's orphans go to another reaper.
+ */
+export function signalSession(sid: number, sigs: readonly number[], skip: number | null, procs: readonly ProcInfo[] = listProcs()): number {
+  const members = procs.filter((p) => p.sid === sid && p.state !== 'Z');
+  const grouped = members.filter((p) => p.pgid === skip).length;
+  const n = signalPinned(
+    members.filter((p) => p.pgid !== skip),
+    sigs,
+    (p, fd) => {
+      const now = readStat(p.pid);
+      return now !== null && native.pidfdSendSignal(fd, 0) !== ESRCH && now.sid === sid && now.pgid !== skip;
+    },
+  );
+  return n === ENOSYS ? n : n + grouped;
 }
 
 /** Live processes other than tsinit in its PID namespace: what kill(-1) reaches as PID 1. */

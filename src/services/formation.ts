@@ -5,30 +5,23 @@
 // a readiness check, or an adopted orphan, which is logged and never taken
 // for a service's exit (Foreman's bug). Past the point of no return: errors
 // here are logged and tsinit carries on.
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
-import { native } from '../native';
 import type { Exit } from '../core/reaper';
 import { isForwarded, signalName } from '../core/signals';
 import { spawnCommand } from '../core/spawn';
-import { descendantsTarget } from '../supervise/targets';
-import type { StopTarget } from '../supervise/stop';
 import type { Logger } from '../core/log';
 import type { Plan } from '../config/plan';
 import type { ProcessSink } from './events';
 import { identityGone, spawnRequest, type Resources } from './launch';
 import type { NotifyChannel } from './readiness';
 import { Service, type ServiceHost } from './service';
-import { sessionMembers } from './sessions';
 import type { Relay } from './relay';
-import { errnoMessage } from '../core/errno';
+import { Announcer } from './announce';
+import { Shutdown } from './shutdown';
 
 const S = os.constants.signals;
 /** What stops everything: docker stop and Kubernetes send TERM; a terminal INT; s6 and systemd also take QUIT and PWR. */
 const STOP_SIGNALS: readonly number[] = [S.SIGTERM, S.SIGINT, S.SIGQUIT, S.SIGPWR ?? 30];
-/** After SIGKILL at the end of the budget, how long the kernel gets before tsinit leaves anyway. */
-const AFTER_KILL_MS = 2000;
 /** How long the relay gets, once nothing is left, to write out what it holds. */
 const RELAY_DRAIN_MS = 2000;
 /** Sessions remembered for naming where an adopted orphan came from. */
@@ -50,7 +43,7 @@ export interface FormationOptions {
   onDone(status: number): void;
 }
 
-type Phase = 'running' | 'stopping' | 'draining' | 'done';
+type Phase = 'running' | 'stopping' | 'done';
 
 export class Formation implements ProcessSink {
   readonly services: Service[];
@@ -58,25 +51,28 @@ export class Formation implements ProcessSink {
   private readonly pids = new Map<number, (e: Exit) => void>();
   /** Session id → service, for every instance so far: adopted orphans name where they came from. */
   private readonly sessions = new Map<number, string>();
-  private readonly dependents = new Map<Service, Service[]>();
   private phase: Phase = 'running';
-  private deadline: number | null = null;
-  private timer: NodeJS.Timeout | null = null;
   private scheduled = false;
-  private allUp = false;
-  private announced = false;
+  private readonly announce: Announcer;
+  private readonly shutdown: Shutdown;
+  private degradeSaid = false;
   /** Set when an essential service ends: tsinit's status. */
   private essentialStatus: number | null = null;
   private stopCause: 'essential' | 'signal' | 'ended' = 'ended';
-  /** Everything below tsinit, for what left the services' sessions. */
-  private readonly rest: StopTarget;
 
   constructor(o: FormationOptions) {
     this.o = o;
-    this.rest = descendantsTarget({ isPid1: o.isPid1, group: null, log: o.log });
     this.services = o.plan.services.map((p) => new Service(p, this.hostFor(p.name)));
     const byName = new Map(this.services.map((s) => [s.name, s]));
-    for (const s of this.services) this.dependents.set(s, this.services.filter((d) => d.plan.after.includes(s.name)));
+    this.announce = new Announcer({ readyFile: o.plan.global.readyFile, upstream: o.upstream, log: o.log, services: this.services.length });
+    this.shutdown = new Shutdown({
+      services: this.services,
+      isPid1: o.isPid1,
+      log: o.log,
+      budgetMs: o.plan.global.stopTimeoutMs,
+      drain: () => this.drain(),
+      giveUp: () => this.finish(),
+    });
     for (const [name, ch] of o.channels) ch.onMessage((m) => byName.get(name)?.notified(m));
   }
 
@@ -86,7 +82,7 @@ export class Formation implements ProcessSink {
     return {
       log: this.o.log,
       stopping: () => this.phase !== 'running',
-      budgetLeft: () => (this.deadline === null ? null : Math.max(0, this.deadline - Date.now())),
+      budgetLeft: () => this.shutdown.budgetLeft(),
       spawnService: (svc, readyFd) => {
         const gone = svc.everStarted ? identityGone(plan) : null;
         if (gone !== null) throw new Error(gone);
@@ -110,6 +106,11 @@ export class Formation implements ProcessSink {
       watchPid: (pid, onExit) => void this.pids.set(pid, onExit),
       notifyChannel: () => this.o.channels.get(name) ?? null,
       changed: () => this.schedule(),
+      degraded: (why) => {
+        if (this.degradeSaid) return;
+        this.degradeSaid = true;
+        this.o.log.warning(`${why}: a service's tree is signalled through its process group only`);
+      },
     };
   }
 
@@ -141,6 +142,7 @@ export class Formation implements ProcessSink {
   }
 
   exited(e: Exit, sid: number | null): void {
+    this.shutdown.childExited();
     const owner = this.pids.get(e.pid);
     if (owner) {
       this.pids.delete(e.pid);
@@ -170,11 +172,11 @@ export class Formation implements ProcessSink {
   }
 
   settled(): void {
-    if (this.phase === 'stopping') this.checkDrains();
+    this.shutdown.settled();
   }
 
   empty(): void {
-    if (this.phase === 'draining') this.finish();
+    if (this.shutdown.phase === 'draining') this.finish();
   }
 
   /** Reaps now and delivers what it found (processEvents' drain), set once the adapter exists. */
@@ -188,7 +190,7 @@ export class Formation implements ProcessSink {
 
   private evaluate(): void {
     if (this.phase === 'running') this.evaluateRunning();
-    if (this.phase === 'stopping') this.evaluateStopping();
+    if (this.phase === 'stopping') this.shutdown.evaluate();
   }
 
   private evaluateRunning(): void {
@@ -207,47 +209,7 @@ export class Formation implements ProcessSink {
       return this.stopAll(`essential service ${essential.name} ended (status ${this.essentialStatus})`);
     }
     if (this.services.every((s) => s.ended)) return this.stopAll('every service has ended');
-    const up = this.services.every((s) => s.state === 'ready' || (s.state === 'exited' && s.everUp));
-    if (up !== this.allUp) {
-      this.allUp = up;
-      this.readyChanged(up);
-    }
-  }
-
-  /** ready_file present exactly while every service is up; READY=1 upstream the first time. */
-  private readyChanged(up: boolean): void {
-    const file = this.o.plan.global.readyFile;
-    if (up) {
-      if (file !== null) {
-        try {
-          fs.mkdirSync(path.dirname(file), { recursive: true });
-          fs.writeFileSync(file, '');
-        } catch (err) {
-          this.o.log.warning(`cannot create ready_file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-        }
-      }
-      this.o.log.event('info', 'services-ready', `all ${this.services.length} service(s) are ready`, { services: this.services.length });
-      if (!this.announced) {
-        this.announced = true;
-        this.tellUpstream(`READY=1\nSTATUS=${this.services.length} service(s) ready`);
-      }
-    } else this.removeReadyFile();
-  }
-
-  private removeReadyFile(): void {
-    const file = this.o.plan.global.readyFile;
-    if (file === null) return;
-    try {
-      fs.unlinkSync(file);
-    } catch {
-      // Not there.
-    }
-  }
-
-  private tellUpstream(msg: string): void {
-    if (this.o.upstream === null) return;
-    const r = native.notifySend(this.o.upstream, Buffer.from(msg));
-    if (r < 0) this.o.log.warning(`cannot notify NOTIFY_SOCKET ${this.o.upstream.toString()}: ${errnoMessage(r)}`);
+    this.announce.set(this.services.every((s) => s.state === 'ready' || (s.state === 'exited' && s.everUp)));
   }
 
   private stopAll(why: string): void {
@@ -255,58 +217,9 @@ export class Formation implements ProcessSink {
     this.phase = 'stopping';
     const budget = this.o.plan.global.stopTimeoutMs;
     this.o.log.event('info', 'services-stopping', `${why}: stopping in reverse order${budget === null ? '' : `, within ${budget} ms`}`, { budgetMs: budget });
-    this.removeReadyFile();
-    this.allUp = false;
-    if (this.announced) this.tellUpstream('STOPPING=1');
-    if (budget !== null) {
-      this.deadline = Date.now() + budget;
-      this.timer = setTimeout(() => this.budgetOver(), budget);
-    }
+    this.announce.stopping();
+    this.shutdown.begin();
     this.schedule();
-  }
-
-  private evaluateStopping(): void {
-    // A service stops once every service that depends on it has stopped.
-    for (const s of this.services) {
-      if (!s.ended && this.dependents.get(s)!.every((d) => d.ended)) s.stop();
-    }
-    this.checkDrains();
-    if (this.phase === 'stopping' && this.services.every((s) => s.ended)) this.drainRest();
-  }
-
-  /** Services whose leader is gone wait for the rest of their session: one /proc scan for all. */
-  private checkDrains(): void {
-    const draining = this.services.filter((s) => s.draining);
-    if (draining.length === 0) return;
-    const members = sessionMembers(new Set(draining.map((s) => s.sid)));
-    for (const s of draining) if (!members.has(s.sid)) s.sessionEmpty();
-  }
-
-  /** Every service is down: what escaped their sessions gets the stop signal; tsinit exits once it has no child left. */
-  private drainRest(): void {
-    this.phase = 'draining';
-    // Done at once when no child is left (the drain reports it: empty()).
-    this.drain();
-    if (this.phase !== 'draining') return;
-    this.o.log.event('info', 'draining', 'every service is down; processes that left their sessions remain: sending SIGTERM', {});
-    this.signalRemaining(S.SIGTERM, S.SIGCONT);
-  }
-
-  /** What escaped the services' sessions: kill(-1) as PID 1, else each
-   * descendant pinned before it is signalled (the single command's target). */
-  private signalRemaining(...sigs: number[]): void {
-    this.rest.signal(sigs);
-  }
-
-  private budgetOver(): void {
-    this.timer = null;
-    this.o.log.event('warning', 'stop-budget-over', `stop_timeout over: SIGKILL to what is left`, {});
-    for (const s of this.services) if (!s.ended) s.killTree('stop_timeout over');
-    this.signalRemaining(S.SIGKILL);
-    this.timer = setTimeout(() => {
-      this.o.log.warning(`processes survived SIGKILL for ${AFTER_KILL_MS} ms; exiting anyway`);
-      this.finish();
-    }, AFTER_KILL_MS);
   }
 
   /** The status contract: an essential service's; after a stop signal, the first essential service's (0 without one); else the first failed service's, or 0. */
@@ -319,7 +232,7 @@ export class Formation implements ProcessSink {
   private finish(): void {
     if (this.phase === 'done') return;
     this.phase = 'done';
-    if (this.timer) clearTimeout(this.timer);
+    this.shutdown.done();
     try {
       this.o.cleanup();
     } catch (err) {

@@ -1,9 +1,8 @@
 // One service as a state machine (after systemd's and supervisord's
 // documented states): every transition goes through go(), which logs it as
 // a service-* event and tells the formation. Timers exist only while
-// something is pending (a backoff, a readiness timeout, a stop timeout):
-// one slot, since no two are ever pending at once.
-import * as os from 'node:os';
+// something is pending (a backoff or a readiness timeout: one slot, since
+// never both; a stop timeout is its Stop's, supervise/stop.ts).
 import { native } from '../native';
 import { exitStatusOf, type Exit } from '../core/reaper';
 import { signalName } from '../core/signals';
@@ -12,10 +11,9 @@ import type { SpawnError } from '../core/spawn';
 import type { ServicePlan } from '../config/plan';
 import { spawnFailureStatus } from './launch';
 import { execProbe, httpProbe, pipeProbe, tcpProbe, type CheckHost, type NotifyChannel, type Probe } from './readiness';
-import { sessionMembers } from './sessions';
 import { errnoMessage } from '../core/errno';
-
-const S = os.constants.signals;
+import { withCont, type Stop } from '../supervise/stop';
+import { instanceStop, instanceTarget, stopDeadline, type SessionHost } from './sessions';
 
 /**
  * stopped: not started yet (waiting for its dependencies); starting: running,
@@ -25,7 +23,7 @@ const S = os.constants.signals;
  */
 export type State = 'stopped' | 'starting' | 'ready' | 'backoff' | 'stopping' | 'exited' | 'failed';
 
-export interface ServiceHost extends CheckHost {
+export interface ServiceHost extends CheckHost, SessionHost {
   log: Logger;
   /** The whole formation is stopping: nothing restarts. */
   stopping(): boolean;
@@ -57,6 +55,8 @@ export class Service {
   private startedAt = 0;
   private probe: Probe | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The stop sequence of the current instance's tree, from its stop signal (or a SIGKILL of the formation's) to done. */
+  private halt: Stop | null = null;
   /** Why it is stopping: asked to (no restart), or a failed start being cleaned up. */
   private stopReason: 'request' | 'failed-start' = 'request';
 
@@ -192,10 +192,8 @@ export class Service {
     const failure = !(e.code !== null && this.plan.restart.success.includes(e.code)) || (this.state === 'starting' && this.plan.ready.kind !== 'none');
     this.host.log.event(failure ? 'warning' : 'info', 'service-exited', `service ${this.name} (pid ${this.sid}) ${how}`, { service: this.name, ...fields });
     // What it leaves behind in its session is asked to stop too (systemd's
-    // KillMode=control-group): the session's id stays allocated while any
-    // member lives, so the group signal reaches only those.
-    native.kill(-this.sid, this.plan.stop.signal);
-    native.kill(-this.sid, S.SIGCONT);
+    // KillMode=control-group), each process pinned first.
+    instanceTarget(this, this.host).signal(withCont(this.plan.stop.signal));
     if (e.code === 0 && !failure) this.everUp = true;
     this.end(failure);
   }
@@ -203,6 +201,7 @@ export class Service {
   /** This instance is over: restart per policy, or end for good. */
   private end(failure: boolean): void {
     this.disarm();
+    this.halt?.done();
     const r = this.plan.restart;
     const again = !this.host.stopping() && (r.policy === 'always' || (r.policy === 'on-failure' && failure));
     if (!again) {
@@ -226,18 +225,23 @@ export class Service {
     this.go('backoff', 'backoff', `restarting in ${delay} ms`, 'info', { delayMs: delay, status: this.status });
   }
 
-  /** Its stop signal (and SIGCONT, so a stopped process can act on it) to its process group; SIGKILL after stop.timeout. */
+  /** Its stop signal (and SIGCONT, so a stopped process can act on it) to its
+   * process group; SIGKILL to its tree after stop.timeout. No timeout: no timer. */
   private sendStop(): void {
-    const sig = this.plan.stop.signal;
-    if (this.pid > 0) {
-      // The leader is unreaped, so its pid (and group id) is pinned.
-      native.kill(-this.pid, sig);
-      if (sig !== S.SIGCONT && sig !== S.SIGKILL) native.kill(-this.pid, S.SIGCONT);
-    }
-    let ms = this.plan.stop.timeoutMs;
-    const left = this.host.budgetLeft();
-    if (left !== null && ms !== null) ms = Math.min(ms, left);
-    if (ms !== null) this.arm(ms, () => this.killTree(`stop timeout (${ms} ms) over`));
+    // The leader is unreaped, so its pid (and group id) is pinned.
+    if (this.pid > 0) for (const sig of withCont(this.plan.stop.signal)) native.kill(-this.pid, sig);
+    const d = stopDeadline(this.plan.stop.timeoutMs, this.host.budgetLeft());
+    this.stopper(d.option).start([], d.ms);
+  }
+
+  /** A fresh stop sequence for the current instance's tree. */
+  private stopper(option: string): Stop {
+    this.halt?.done();
+    this.halt = instanceStop(this, this.host, option, () => {
+      this.host.log.warning(`service ${this.name}: processes of its session survived SIGKILL; counting it as stopped`);
+      this.sessionEmpty();
+    });
+    return this.halt;
   }
 
   /** Asked to stop (the formation is stopping, dependents first). */
@@ -256,7 +260,11 @@ export class Service {
         this.go('stopping', 'stopping', `sending ${signalName(this.plan.stop.signal)} to process group ${this.pid}`, 'info', { signal: this.plan.stop.signal });
         return;
       case 'stopping':
-        // A failed start being stopped: now it stays stopped.
+        // Asked again at every look while it stops: only a failed start being
+        // stopped changes (now it stays stopped). Telling the formation each
+        // time would look again at once, forever: a microtask loop that
+        // starved every timer (stop.timeout never fired once the leader was gone).
+        if (this.stopReason === 'request') return;
         this.stopReason = 'request';
         if (this.pid === 0) this.host.changed(this);
         return;
@@ -281,16 +289,20 @@ export class Service {
   sessionEmpty(): void {
     if (!this.draining) return;
     this.disarm();
+    this.halt?.done();
     this.go('exited', 'stopped', `stopped (status ${this.status})`, 'info', { status: this.status });
   }
 
-  /** SIGKILL to its process group and to every process of its session. */
+  /** A child of tsinit was reaped: while SIGKILL is under way, its tree is walked again (late forks). */
+  childExited(): void {
+    this.halt?.onChildExit();
+  }
+
+  /** SIGKILL now to its tree, walked again until it is empty (stop_timeout is over). */
   killTree(why: string): void {
     if (this.ended || this.sid === 0) return;
-    const members = sessionMembers(new Set([this.sid])).get(this.sid) ?? [];
-    this.host.log.event('warning', 'service-killed', `service ${this.name}: ${why}: SIGKILL to its ${members.length} process(es)`, { service: this.name, signal: S.SIGKILL });
-    if (this.pid > 0) native.kill(-this.pid, S.SIGKILL);
-    for (const p of members) native.kill(p, S.SIGKILL);
+    const halt = this.halt && this.halt.phase !== 'done' ? this.halt : this.stopper(why);
+    halt.kill(`service ${this.name}: ${why}`);
   }
 
   /** A forwarded signal (its `signals` list) to its process group, while its leader is pinned. */

@@ -1,34 +1,56 @@
-// The processes of each service's session, read from /proc: a service leads
+// The processes of each service's session, and their stop: a service leads
 // its own session (setsid in the spawn), so everything it started and did not
-// move away with setsid is found by session id, even after the leader is
-// gone and its children were re-parented to tsinit. Read only while stopping.
-import * as fs from 'node:fs';
+// move away with setsid is found by session id in /proc, even after the
+// leader is gone and its children were re-parented to tsinit. Read only
+// while stopping; each is pinned before it is signalled (targets.ts).
+import type { Logger } from '../core/log';
+import { listProcs } from '../core/tree';
+import { MAX_DEADLINE_MS, Stop } from '../supervise/stop';
+import { sessionTarget } from '../supervise/targets';
+import type { StopTarget } from '../supervise/stop';
+
+/** What names one instance's tree: the service, its session, its leader while unreaped (0 after). */
+export interface Instance {
+  readonly name: string;
+  readonly sid: number;
+  readonly pid: number;
+}
+
+export interface SessionHost {
+  log: Logger;
+  /** Its tree cannot be pinned beyond its group (why): the formation says it once for all. */
+  degraded?(why: string): void;
+}
 
 /** Live (not zombie) members of each of the given sessions: sid → pids. */
 export function sessionMembers(sids: ReadonlySet<number>): Map<number, number[]> {
   const out = new Map<number, number[]>();
   if (sids.size === 0) return out;
-  let names: string[];
-  try {
-    names = fs.readdirSync('/proc');
-  } catch {
-    return out;
-  }
-  for (const name of names) {
-    const c = name.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${name}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const sid = Number(f[3]);
-    if (f[0] === 'Z' || !sids.has(sid)) continue;
-    const list = out.get(sid);
-    if (list) list.push(Number(name));
-    else out.set(sid, [Number(name)]);
+  for (const p of listProcs()) {
+    if (p.state === 'Z' || !sids.has(p.sid)) continue;
+    const list = out.get(p.sid);
+    if (list) list.push(p.pid);
+    else out.set(p.sid, [p.pid]);
   }
   return out;
+}
+
+/** The instance's tree (its group while the leader is unreaped, and its
+ * session), each process pinned before it is signalled. */
+export function instanceTarget(svc: Instance, host: SessionHost): StopTarget {
+  const degrade = (why: string): void => (host.degraded ? host.degraded(why) : host.log.warning(`${why}: a service's tree is signalled through its process group only`));
+  return sessionTarget({ sid: svc.sid, leader: () => svc.pid, degrade });
+}
+
+/** The stop sequence of one instance's tree (supervise/stop.ts), its SIGKILL logged as service-killed. */
+export function instanceStop(svc: Instance, host: SessionHost, option: string, onGiveUp: () => void): Stop {
+  return new Stop({ target: instanceTarget(svc, host), log: host.log, option: `service ${svc.name}: ${option}`, event: 'service-killed', fields: { service: svc.name }, onGiveUp });
+}
+
+/** stop.timeout, cut to what is left of stop_timeout (null: none), and how the log names it. */
+export function stopDeadline(own: number | null, budgetLeft: number | null): { ms: number | null; option: string } {
+  const ms = own !== null && budgetLeft !== null && budgetLeft < own ? budgetLeft : own;
+  const option = ms === own ? `stop.timeout (${ms} ms)` : `stop.timeout (cut to the ${ms} ms left of stop_timeout)`;
+  // Past what a timer holds (24.8 days) is never, in practice.
+  return { ms: ms !== null && ms > MAX_DEADLINE_MS ? null : ms, option };
 }

@@ -1,12 +1,12 @@
-// The stop sequence of one tree of processes (the command's today, each
-// service's next): the stop signal and SIGCONT, an optional deadline, then
+// The stop sequence of one tree of processes (the command's, each
+// service's, and what escaped them): the stop signal and SIGCONT, an optional deadline, then
 // SIGKILL, walked again on every exit and on a short timer until nothing is
 // left. It does not find the tree itself: its owner passes a StopTarget, and
 // calls done() once the tree is empty (the owner reaps).
 // Timers and policy only (targets.ts signals), so the option parser can use
 // its limits without loading the addon.
 import * as os from 'node:os';
-import type { Logger } from '../core/log';
+import type { Fields, Logger } from '../core/log';
 
 const S = os.constants.signals;
 
@@ -36,6 +36,9 @@ export interface StopOptions {
   option: string;
   /** After SIGKILL, when the tree is still not empty AFTER_KILL_MS later. */
   onGiveUp?(): void;
+  /** The event SIGKILL is logged as (default "killed"), and fields it adds ({ service }). */
+  event?: string;
+  fields?: Fields;
 }
 
 export type StopPhase = 'idle' | 'stopping' | 'killing' | 'done';
@@ -100,13 +103,16 @@ export class Stop {
     this.clear();
   }
 
-  private kill(why: string): void {
+  /** SIGKILL now, whatever the phase but done: the deadline was its owner's
+   * (the services' stop_timeout), or its timer's. */
+  kill(why: string): void {
+    if (this.phase === 'done') return;
     this.clear();
     this.phase = 'killing';
     const n = this.o.target.signal([S.SIGKILL]);
     // Counted from when SIGKILL was sent, however long the walk took.
     this.killUntil = Date.now() + AFTER_KILL_MS;
-    this.o.log.event('warning', 'killed', `${why}: sent SIGKILL to ${this.o.target.describe(n)}`, { signal: S.SIGKILL, remaining: n });
+    this.o.log.event('warning', this.o.event ?? 'killed', `${why}: sent SIGKILL to ${this.o.target.describe(n)}`, { ...this.o.fields, signal: S.SIGKILL, remaining: n });
     this.next(n);
   }
 

@@ -1,8 +1,9 @@
-// What the single command's stops act on: its process group, and everything
-// below tsinit. Each signal reaches only a process tsinit has pinned.
+// What the stops act on: the single command's process group, everything
+// below tsinit, and one service's tree (its group and its session). Each
+// signal reaches only a process tsinit has pinned.
 import * as os from 'node:os';
 import { native } from '../native';
-import { procIsOwn, signalDescendants, othersInNamespace } from '../core/tree';
+import { procIsOwn, signalDescendants, signalSession, othersInNamespace } from '../core/tree';
 import type { Logger } from '../core/log';
 import type { StopTarget } from './stop';
 
@@ -61,5 +62,36 @@ export function descendantsTarget(o: { isPid1: boolean; group: number | null; lo
       return group === null ? null : group.signal(sigs);
     },
     describe: (n) => (n === null ? 'the remaining descendants' : `${n} descendant(s)`),
+  };
+}
+
+/**
+ * One service's tree: its process group while its leader is unreaped (pinned
+ * by being unreaped; kill(-pgid) reaches the whole group at once, late forks
+ * included), and every other live process of its session, each pinned and
+ * checked to be in that session still (core/tree.ts signalSession): after
+ * its leader is gone, that is all of them. The leader leads both, so the
+ * group's id and the session's are its pid. Where /proc is not tsinit's own
+ * (or the kernel cannot signal through a pidfd), pids read there would name
+ * other processes: only the group is signalled, and `degrade` says why.
+ */
+export function sessionTarget(o: { sid: number; leader: () => number; degrade: (why: string) => void }): StopTarget {
+  let own: boolean | null = null;
+  let unsupported = false;
+  return {
+    signal: (sigs) => {
+      const leader = o.leader();
+      if (leader > 0) for (const sig of sigs) native.kill(-leader, sig);
+      if (own === null) own = procIsOwn();
+      if (!own) o.degrade(`/proc is not of tsinit's PID namespace (/proc/self does not name pid ${process.pid})`);
+      else if (!unsupported) {
+        const n = signalSession(o.sid, sigs, leader > 0 ? leader : null);
+        if (n !== ENOSYS) return n;
+        unsupported = true;
+        o.degrade('this kernel cannot signal through a pidfd (Linux 5.1 can)');
+      }
+      return leader > 0 ? null : 0;
+    },
+    describe: (n) => (n === null ? `what is left of session ${o.sid}` : `the ${n} process(es) of session ${o.sid}`),
   };
 }

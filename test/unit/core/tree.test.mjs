@@ -10,7 +10,7 @@ import { waitFor } from '../../helpers/wait.mjs';
 
 const require = createRequire(import.meta.url);
 const { native } = require('../../../dist/native.js');
-const { listProcs, descendants, subtree, signalDescendants, procIsOwn } = require('../../../dist/core/tree.js');
+const { listProcs, descendants, subtree, signalDescendants, signalSession, procIsOwn } = require('../../../dist/core/tree.js');
 
 const ESRCH = -os.constants.errno.ESRCH;
 const S = os.constants.signals;
@@ -107,6 +107,35 @@ test('the walk pins parents first and takes a child only under a parent it pinne
   } finally {
     p.kill('SIGKILL');
     if (grandchild > 0) try { process.kill(grandchild, 'SIGKILL'); } catch {}
+  }
+});
+
+test('the session walk signals a listed member only if it is the one listed and still in that session', async () => {
+  // sh leads a session of its own (detached: setsid) with a background sleep in its group.
+  const p = spawn('sh', ['-c', 'sleep 30 & echo $!; wait'], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  const exited = new Promise((r) => p.on('exit', (code, signal) => r(signal)));
+  let member = 0;
+  try {
+    member = Number(await new Promise((r) => p.stdout.once('data', (d) => r(String(d).trim()))));
+    await waitFor('the member to exec', () => fs.readFileSync(`/proc/${member}/comm`, 'utf8').trim() === 'sleep');
+    const entry = listProcs().find((q) => q.pid === member);
+    assert.equal([entry.sid, entry.pgid], [p.pid, p.pid]);
+    // Another start time (its pid reused), or a session it is not in (the
+    // listing is stale): not signalled. The test process is in neither.
+    assert.is(signalSession(p.pid, [S.SIGTERM], null, [{ ...entry, start: entry.start - 1 }]), 0);
+    assert.is(signalSession(999999, [S.SIGTERM], null, [{ ...entry, sid: 999999 }]), 0);
+    // Its group is one its owner signals itself: counted, not signalled.
+    assert.is(signalSession(p.pid, [S.SIGTERM], p.pid), 2);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(fs.readFileSync(`/proc/${member}/stat`, 'latin1').includes(') S'), 'the member was signalled');
+    assert.is(p.exitCode, null);
+    // As /proc shows it now: the leader and the member.
+    assert.is(signalSession(p.pid, [S.SIGKILL], null), 2);
+    assert.is(await exited, 'SIGKILL');
+    assert.not.ok(listProcs().some((q) => q.sid === p.pid && q.state !== 'Z'), 'a member is left');
+  } finally {
+    p.kill('SIGKILL');
+    if (member > 0) try { process.kill(member, 'SIGKILL'); } catch {}
   }
 });
 

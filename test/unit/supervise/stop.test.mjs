@@ -96,6 +96,29 @@ test('a tree that cannot be counted is walked until it gives up', async () => {
   assert.is(gaveUp, 0);
 });
 
+test("kill(): SIGKILL now on its owner's deadline, from idle or stopping, logged as the owner names it; never after done()", async () => {
+  const t = fakeTree(1);
+  const events = [];
+  const log = createLogger(0, 'text', 2);
+  log.event = (level, name, text, fields) => events.push({ name, text, ...fields });
+  const s = new Stop({ target: t, log, option: 'service a: stop.timeout', event: 'service-killed', fields: { service: 'a' } });
+  s.start([], null);
+  assert.equal(t.sent, []);
+  s.kill('stop_timeout over');
+  assert.is(s.phase, 'killing');
+  assert.equal(t.sent, [[S.SIGKILL]]);
+  assert.equal(events, [{ name: 'service-killed', text: 'stop_timeout over: sent SIGKILL to 1 fake(s)', service: 'a', signal: S.SIGKILL, remaining: 1 }]);
+  s.done();
+  s.kill('again');
+  assert.is(s.phase, 'done');
+  const idle = stopOf(fakeTree(0));
+  idle.kill('stop_timeout over');
+  assert.is(idle.phase, 'killing');
+  idle.done();
+  await sleep(KILL_REPEAT_MS * 2);
+  assert.equal(t.sent, [[S.SIGKILL]]);
+});
+
 test('a deadline beyond what a timer holds is refused, not turned into SIGKILL at once', () => {
   const t = fakeTree(1);
   assert.throws(() => stopOf(t).start([S.SIGTERM], MAX_DEADLINE_MS + 1), /not a deadline/);
