@@ -1,9 +1,11 @@
 /* The one reaper of the process: on SIGCHLD the event loop's callback drains
  * waitpid(-1, WNOHANG) here, as tini and catatonit do in their main loops, and
  * JavaScript hears only of the exits it waits for, or that nothing is left.
- * While a forwarding route is pinned to a pid, each exited child is first
- * peeked at with waitid(WNOWAIT) and the route cleared before that pid is
- * reaped: a handler can then never kill() a pid or group that was reused. */
+ * While a forwarding route is pinned to a pid, the handler forwards nothing
+ * during a drain (sigcatch_reap_begin/end) and the route is cleared as soon
+ * as that pid is reaped: a handler can then never kill() a pid or group that
+ * was reused. With sessions reported (several services), each exited child
+ * is peeked at with waitid(WNOWAIT) first, to read its session. */
 #define _GNU_SOURCE
 #include "reap.h"
 
@@ -49,8 +51,12 @@ void reap_report_sessions(int on) { report_sessions = on != 0; }
 static pid_t reap_one(int *status, pid_t *sid) {
   pid_t routed = sigcatch_routed_pid();
   *sid = -1;
-  if (routed <= 0 && !report_sessions) {
+  if (!report_sessions) {
+    /* One call per exit, as in a C init: inside sigcatch_reap_begin/end
+     * (reap_drain) no handler forwards, so the route can be cleared right
+     * after its pid is reaped and before any handler could use it again. */
     pid_t r = waitpid(-1, status, WNOHANG);
+    if (routed > 0 && r == routed) sigcatch_route_set(NULL);
     return r < 0 ? -errno : r;
   }
   /* Who is next, without reaping it (man 2 waitid: zero si_pid first). */
@@ -59,13 +65,25 @@ static pid_t reap_one(int *status, pid_t *sid) {
   if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0) return -errno;
   if (si.si_pid == 0) return 0;
   if (routed > 0 && si.si_pid == routed) sigcatch_route_set(NULL);
-  if (report_sessions) *sid = getsid(si.si_pid);
+  *sid = getsid(si.si_pid);
   /* Only this process reaps, so the child peeked at is still there. */
   pid_t r = waitpid(si.si_pid, status, WNOHANG);
   return r < 0 ? -errno : r;
 }
 
+static int drain(int *out, int max, int all, int *more);
+
 int reap_drain(int *out, int max, int all, int *more) {
+  /* While a route is set, its forwarding waits for the event loop during
+   * the drain (a few system calls), instead of a peek before every reap. */
+  int guard = sigcatch_routed_pid() > 0 && !report_sessions;
+  if (guard) sigcatch_reap_begin();
+  int n = drain(out, max, all, more);
+  if (guard) sigcatch_reap_end();
+  return n;
+}
+
+static int drain(int *out, int max, int all, int *more) {
   int n = 0;
   *more = 0;
   sigcatch_child_event_seen();

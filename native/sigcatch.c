@@ -36,6 +36,11 @@ static atomic_int pending = 0;
  * the routed pid may have exited unseen, so the handler looks before it
  * forwards (see exited()). */
 static atomic_int child_event = 0;
+/* Set by the reaper while it may reap the routed pid with a plain
+ * waitpid(-1) (sigcatch_reap_begin): meanwhile the handler forwards nothing
+ * itself but leaves it to the event loop, so no kill() can land between the
+ * routed pid's reap and the clearing of its route. */
+static atomic_int reaping = 0;
 /* Set when a SIGCHLD record is written, cleared where the reaper starts a
  * drain: while set, a drain is still to come that will reap whatever this
  * SIGCHLD announces, so the handler writes no second record (in a storm of
@@ -81,7 +86,7 @@ static void on_signal(int sig, siginfo_t *info, void *uctx) {
     notify = r->notify[sig];
     int to = r->to[sig];
     /* Records JavaScript has still to forward arrived first: queue behind them. */
-    if (to > 0 && atomic_load(&pending) == 0 && !(atomic_load(&child_event) && exited(r->pid))) {
+    if (to > 0 && atomic_load(&pending) == 0 && !atomic_load(&reaping) && !(atomic_load(&child_event) && exited(r->pid))) {
       status = kill(r->target, to) == 0 ? 0 : errno;
       /* A failure is worth a warning, except the group being gone already. */
       if (status != 0 && status != ESRCH) notify = 1;
@@ -149,6 +154,15 @@ void sigcatch_route_set(const struct sigcatch_route *r) {
   atomic_store(&route, next);
   quiesce();
 }
+
+/* seq_cst, as in the handler: a handler either sees reaping set, or has
+ * incremented in_flight before quiesce() reads it and is waited for. */
+void sigcatch_reap_begin(void) {
+  atomic_store(&reaping, 1);
+  quiesce();
+}
+
+void sigcatch_reap_end(void) { atomic_store(&reaping, 0); }
 
 void sigcatch_child_event_seen(void) {
   atomic_store(&child_unread, 0);

@@ -24,7 +24,8 @@ int sigcatch_ignore(const int *sigs, int n);
  * to[s] (0: not sent) to target (a pid, or -pgid), and records it in the pipe
  * only if notify[s] (or if the kill failed with anything but ESRCH). pid is
  * the process the route is pinned to: the reaper clears the route before it
- * reaps pid (reap.c), so no handler can signal a reused pid or group. */
+ * reaps pid, or reaps inside sigcatch_reap_begin/end and clears it before
+ * the end (reap.c), so no handler can signal a reused pid or group. */
 struct sigcatch_route {
   pid_t pid;
   pid_t target;
@@ -40,6 +41,13 @@ void sigcatch_route_set(const struct sigcatch_route *r);
  * handler forwards without first checking that the routed pid still runs, and
  * the next SIGCHLD writes a record again. */
 void sigcatch_child_event_seen(void);
+
+/* Around a reap that may take the routed pid without looking first: from
+ * begin (which returns once no handler on another thread is forwarding) to
+ * end, the handler records routed signals for the event loop instead of
+ * forwarding them. The reaper clears the route before it calls end. */
+void sigcatch_reap_begin(void);
+void sigcatch_reap_end(void);
 
 /* The pid the current route is pinned to, or 0 when there is none. */
 pid_t sigcatch_routed_pid(void);
