@@ -41,7 +41,10 @@ async function stopWith(mode, args, sig, script, { waitMs = null } = {}) {
 
 for (const mode of MODES) {
   test(`${mode}: SIGTERM is forwarded and the command gets as long as it takes: --grace is not its deadline`, async () => {
-    const script = `trap 'sleep 1.5; exit 7' TERM; (trap '' TERM; exec sleep 30) & ${LOOP}`;
+    // "ready" comes from the background subshell once it ignores TERM (the
+    // parent's trap is set before the fork): a SIGTERM sent on the parent's
+    // own "ready" could reach the subshell before its trap, and kill it.
+    const script = `trap 'sleep 1.5; exit 7' TERM; (trap '' TERM; echo ready; exec sleep 30) & while :; do sleep 0.05; done`;
     const { r, took } = await stopWith(mode, ['-v', '--grace', '1s'], S.SIGTERM, script);
     const err = r.stderr.toString();
     assert.is(r.code, 7, err);
@@ -90,7 +93,9 @@ for (const mode of MODES) {
   });
 
   test(`${mode}: --grace never leaves descendants all the time they take`, async () => {
-    const h = startInit(['--grace', 'never', 'sh', '-c', `sh -c 'trap "" TERM; exec sleep 60' & sleep 0.3; exit 5`], { mode, timeoutMs: 20000 });
+    // The command exits only once the descendant has said it ignores TERM (a
+    // fixed sleep raced its trap under load): `read` waits for that line.
+    const h = startInit(['--grace', 'never', 'sh', '-c', `{ sh -c 'trap "" TERM; echo armed; exec sleep 60 >/dev/null' & } | read x; exit 5`], { mode, timeoutMs: 20000 });
     try {
       const pid = await h.initPid;
       const stubborn = await waitFor('the stubborn sleep', () => descendantsOf(pid).find((p) => exists(p) && procStat(p)[2] === 'sleep' && Number(procStat(p)[4]) === pid));
