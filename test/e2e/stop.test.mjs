@@ -5,7 +5,9 @@
 // starts nothing; what was sent, not what was received, starts a deadline.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { MODES, startInit, runInit, fixture } from '../helpers/tsinit.mjs';
 import { exists, descendantsOf, procStat } from '../helpers/proc.mjs';
@@ -80,15 +82,21 @@ for (const mode of MODES) {
 
   test(`${mode}: --grace 0 sends descendants SIGKILL at once, never the stop signal`, async () => {
     // sigrec prints "c N" for each signal it gets; its stdin (a pipe from sleep) keeps it running.
-    const h = startInit(['--grace', '0', 'sh', '-c', `(sleep 30 | ${fixture('sigrec')}) & sleep 0.5; exit 3`], { mode, timeoutMs: 20000 });
+    // It writes to a file, and the command exits once "ready" is there (its
+    // handlers set): a fixed 0.5 s let a loaded recorder be killed unready.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-grace0-'));
+    const rec = path.join(dir, 'rec');
+    const script = `(sleep 30 | ${fixture('sigrec')} > ${rec}) & until grep -q ready ${rec} 2>/dev/null; do sleep 0.01; done; exit 3`;
+    const h = startInit(['--grace', '0', 'sh', '-c', script], { mode, timeoutMs: 20000 });
     try {
-      const out = lineWatcher(h.proc.stdout);
-      await out.waitLine((l) => l.startsWith('ready'), 'the recorder');
       const r = await h.result;
       assert.is(r.code, 3, r.stderr.toString());
-      assert.equal(out.lines.filter((l) => !l.startsWith('ready')), [], 'a signal reached the recorder before SIGKILL');
+      const lines = fs.readFileSync(rec, 'utf8').split('\n').filter(Boolean);
+      assert.ok(lines[0].startsWith('ready'), lines.join('|'));
+      assert.equal(lines.slice(1), [], 'a signal reached the recorder before SIGKILL');
     } finally {
       h.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
