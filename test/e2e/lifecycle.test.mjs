@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { MODES, startInit, runInit, fixture, CLI, NODE } from '../helpers/tsinit.mjs';
-import { exists, childrenOf } from '../helpers/proc.mjs';
+import { exists, childrenOf, procStat } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
@@ -168,12 +168,25 @@ for (const mode of MODES) {
 test('subreaper: --pdeathsig delivers the signal when tsinit\'s parent dies, and it is forwarded', async () => {
   for (const withFlag of [true, false]) {
     const flag = withFlag ? `-p TERM` : '';
-    // The intermediate shell starts tsinit in the background, prints its pid, then dies.
-    const p = spawn('sh', ['-c', `"${NODE}" "${CLI}" ${flag} sleep 30 >/dev/null 2>&1 & echo $!; sleep 0.5`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The intermediate shell starts tsinit in the background, prints its pid,
+    // and dies when its stdin closes. The test closes it once tsinit has
+    // started its command, which it does only after setting --pdeathsig: a
+    // fixed wait let the parent die before a loaded tsinit had even read its
+    // ppid, and then no death could be noticed.
+    const p = spawn('sh', ['-c', `"${NODE}" "${CLI}" ${flag} sleep 30 </dev/null >/dev/null 2>&1 & echo $!; read x`], { stdio: ['pipe', 'pipe', 'inherit'] });
     const out = lineWatcher(p.stdout);
-    const tsinit = Number(await out.waitLine((l) => /^[0-9]+$/.test(l), 'tsinit pid'));
-    await new Promise((r) => p.on('close', r));
+    const tsinit = Number(await out.waitLine((l) => /^[0-9]+$/.test(l), 'tsinit pid', 10000));
+    const closed = new Promise((r) => p.on('close', r));
     try {
+      await waitFor('tsinit to start its command', () => childrenOf(tsinit).some((c) => {
+        try {
+          return procStat(c)[2] === 'sleep';
+        } catch {
+          return false;
+        }
+      }), 20000);
+      p.stdin.end();
+      await closed;
       if (withFlag) {
         await waitFor('tsinit to end after its parent died', () => !exists(tsinit) || fs.readFileSync(`/proc/${tsinit}/stat`, 'utf8').includes(') Z'), 10000);
       } else {
@@ -181,6 +194,7 @@ test('subreaper: --pdeathsig delivers the signal when tsinit\'s parent dies, and
         assert.ok(exists(tsinit), 'without -p tsinit should outlive its parent');
       }
     } finally {
+      p.stdin.end();
       for (const c of childrenOf(tsinit)) try { process.kill(c, 'SIGKILL'); } catch {}
       try { process.kill(tsinit, 'SIGKILL'); } catch {}
     }

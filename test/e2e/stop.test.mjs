@@ -5,7 +5,9 @@
 // starts nothing; what was sent, not what was received, starts a deadline.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { MODES, startInit, runInit, fixture } from '../helpers/tsinit.mjs';
 import { exists, descendantsOf, procStat } from '../helpers/proc.mjs';
@@ -41,7 +43,10 @@ async function stopWith(mode, args, sig, script, { waitMs = null } = {}) {
 
 for (const mode of MODES) {
   test(`${mode}: SIGTERM is forwarded and the command gets as long as it takes: --grace is not its deadline`, async () => {
-    const script = `trap 'sleep 1.5; exit 7' TERM; (trap '' TERM; exec sleep 30) & ${LOOP}`;
+    // "ready" comes from the background subshell once it ignores TERM (the
+    // parent's trap is set before the fork): a SIGTERM sent on the parent's
+    // own "ready" could reach the subshell before its trap, and kill it.
+    const script = `trap 'sleep 1.5; exit 7' TERM; (trap '' TERM; echo ready; exec sleep 30) & while :; do sleep 0.05; done`;
     const { r, took } = await stopWith(mode, ['-v', '--grace', '1s'], S.SIGTERM, script);
     const err = r.stderr.toString();
     assert.is(r.code, 7, err);
@@ -77,20 +82,28 @@ for (const mode of MODES) {
 
   test(`${mode}: --grace 0 sends descendants SIGKILL at once, never the stop signal`, async () => {
     // sigrec prints "c N" for each signal it gets; its stdin (a pipe from sleep) keeps it running.
-    const h = startInit(['--grace', '0', 'sh', '-c', `(sleep 30 | ${fixture('sigrec')}) & sleep 0.5; exit 3`], { mode, timeoutMs: 20000 });
+    // It writes to a file, and the command exits once "ready" is there (its
+    // handlers set): a fixed 0.5 s let a loaded recorder be killed unready.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-grace0-'));
+    const rec = path.join(dir, 'rec');
+    const script = `(sleep 30 | ${fixture('sigrec')} > ${rec}) & until grep -q ready ${rec} 2>/dev/null; do sleep 0.01; done; exit 3`;
+    const h = startInit(['--grace', '0', 'sh', '-c', script], { mode, timeoutMs: 20000 });
     try {
-      const out = lineWatcher(h.proc.stdout);
-      await out.waitLine((l) => l.startsWith('ready'), 'the recorder');
       const r = await h.result;
       assert.is(r.code, 3, r.stderr.toString());
-      assert.equal(out.lines.filter((l) => !l.startsWith('ready')), [], 'a signal reached the recorder before SIGKILL');
+      const lines = fs.readFileSync(rec, 'utf8').split('\n').filter(Boolean);
+      assert.ok(lines[0].startsWith('ready'), lines.join('|'));
+      assert.equal(lines.slice(1), [], 'a signal reached the recorder before SIGKILL');
     } finally {
       h.kill();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
   test(`${mode}: --grace never leaves descendants all the time they take`, async () => {
-    const h = startInit(['--grace', 'never', 'sh', '-c', `sh -c 'trap "" TERM; exec sleep 60' & sleep 0.3; exit 5`], { mode, timeoutMs: 20000 });
+    // The command exits only once the descendant has said it ignores TERM (a
+    // fixed sleep raced its trap under load): `read` waits for that line.
+    const h = startInit(['--grace', 'never', 'sh', '-c', `{ sh -c 'trap "" TERM; echo armed; exec sleep 60 >/dev/null' & } | read x; exit 5`], { mode, timeoutMs: 20000 });
     try {
       const pid = await h.initPid;
       const stubborn = await waitFor('the stubborn sleep', () => descendantsOf(pid).find((p) => exists(p) && procStat(p)[2] === 'sleep' && Number(procStat(p)[4]) === pid));
