@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import net from 'node:net';
 import { MODES, fixture, NODE, CLI } from '../helpers/tsinit.mjs';
 import { procStat, childrenOf } from '../helpers/proc.mjs';
 import { sleep, waitFor } from '../helpers/wait.mjs';
@@ -255,8 +256,35 @@ test('a config mistake: one line naming file, line and key; exit 2; nothing star
   assert.is(spawnSync(NODE, [CLI], { encoding: 'utf8', env, timeout: 20000 }).status, 2, 'TSINIT_CONFIG is read');
   const single = spawnSync(NODE, [CLI, '--config', cfg, '--user', 'nobody', '--', 'true'], { encoding: 'utf8', timeout: 20000 });
   assert.is(single.status, 2);
-  assert.match(single.stderr, /--user is for single-command mode/);
+  assert.is(single.stderr, "tsinit: --user is for single-command mode; with --config, set user in the service's table\n");
+  const both = spawnSync(NODE, [CLI, '--config', cfg, '--procfile', cfg], { encoding: 'utf8', timeout: 20000 });
+  assert.is(both.status, 2);
+  assert.is(both.stderr, 'tsinit: --config and --procfile cannot be used together (TSINIT_CONFIG or TSINIT_PROCFILE counts as given)\n');
   s.remove();
+});
+
+test('a start-up step the system refuses (a listen port in use): one line, exit 125, nothing starts', async () => {
+  const s = scratch();
+  const busy = net.createServer();
+  await new Promise((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = busy.address().port;
+  try {
+    const cfg = s.write('c.toml', `[service.a]\ncommand = ${sh(`touch ${s.path('ran')}`)}\nlisten = ["tcp://127.0.0.1:${port},name=web"]\n`);
+    for (const format of ['text', 'json']) {
+      const r = spawnSync(NODE, [CLI, '--log-format', format, '--config', cfg], { encoding: 'utf8', timeout: 20000 });
+      assert.is(r.status, 125, r.stderr);
+      const line = `service a: cannot bind listen tcp://127.0.0.1:${port},name=web: address already in use`;
+      if (format === 'text') assert.is(r.stderr, `tsinit: ${line}\n`);
+      else {
+        const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+        assert.equal(events.map((e) => [e.event, e.msg]), [['error', line]]);
+      }
+      assert.not.ok(s.exists('ran'));
+    }
+  } finally {
+    busy.close();
+    s.remove();
+  }
 });
 
 test('idle: 20 services up, no timer, no CPU and no wake-ups over 5 s', async () => {
