@@ -94,6 +94,29 @@ for (const mode of MODES) {
     }
   });
 
+  test(`${mode}: JSON events: pid is tsinit's own in every one, a service's process is child`, async () => {
+    const s = scratch();
+    // The service's shell writes its own pid and its parent's (tsinit's), as seen in tsinit's namespace.
+    const cfg = s.write('c.toml', `[service.a]\ncommand = ${sh(`echo $$ $PPID > ${s.path('ids')}; exec sleep 1000`)}\n`);
+    const h = startServices(mode, cfg);
+    try {
+      const started = await h.waitEvent('service-started');
+      await waitFor('ids', () => s.lines('ids').length === 1);
+      const [own, parent] = s.lines('ids')[0].split(' ').map(Number);
+      assert.is(started.child, own);
+      const r = await finish(h);
+      assert.is(r.code, 0, r.stderr.toString());
+      const events = h.events();
+      const exited = events.find((e) => e.event === 'service-exited');
+      assert.is(exited.child, own, 'service-exited names the same process');
+      assert.ok(events.length > 3, r.stderr.toString());
+      for (const e of events) assert.is(e.pid, parent, `${e.event}: pid is not tsinit's`);
+    } finally {
+      h.kill();
+      s.remove();
+    }
+  });
+
   test(`${mode}: restarts with exponential backoff (within generous bounds)`, async () => {
     const s = scratch();
     const cfg = s.write(
