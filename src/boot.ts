@@ -5,3 +5,5 @@
 export { inheritedFds } from './core/fds';
 export { rawArgs, rawEnv } from './core/proc';
 export { runMain } from './cli/main';
+// cli.ts's one message before runMain, from the bundle's copy (no module more to load).
+export { errnoMessage } from './core/errno';

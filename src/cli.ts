@@ -15,7 +15,7 @@ const installed = native.signalsStart(catchForTerminal(catchableSignals()), (eve
 // (the build bundles it into one file). The launcher's record of the
 // inherited descriptors is read first thing, before tsinit opens anything.
 import * as fs from 'node:fs';
-const { inheritedFds, rawArgs, rawEnv, runMain } = require('./boot') as typeof import('./boot');
+const { errnoMessage, inheritedFds, rawArgs, rawEnv, runMain } = require('./boot') as typeof import('./boot');
 const inherited = inheritedFds();
 
 function exit(status: number): never {
@@ -23,7 +23,7 @@ function exit(status: number): never {
 }
 
 if (installed < 0) {
-  fs.writeSync(2, `tsinit: cannot install signal handlers (errno ${-installed})\n`);
+  fs.writeSync(2, `tsinit: cannot install signal handlers: ${errnoMessage(installed)}\n`);
   exit(125);
 }
 

@@ -7,7 +7,11 @@ import * as fs from 'node:fs';
 
 export const LEVELS = { error: 0, warning: 0, info: 1, debug: 2 } as const;
 export type Level = keyof typeof LEVELS;
-export type Fields = Readonly<Record<string, string | number | boolean | null | readonly number[]>>;
+/** Names every JSON event has, with one meaning each: `pid` is tsinit's own
+ * pid (a service's or the command's process is `child`). An event's fields
+ * may not reuse them (a type error), and would not override them if they did. */
+type Reserved = { readonly [K in 'ts' | 'level' | 'event' | 'msg' | 'pid']?: never };
+export type Fields = Readonly<Record<string, string | number | boolean | null | readonly number[]>> & Reserved;
 
 export interface Logger {
   verbosity: number;
@@ -43,7 +47,9 @@ export function createLogger(verbosity: number, format: 'text' | 'json' = 'text'
     event: (level, name, text, fields) => {
       if (LEVELS[level] > log.verbosity) return;
       if (log.format === 'json') {
-        writeAll(fd, `${JSON.stringify({ ts: new Date().toISOString(), level, event: name, msg: text, pid: process.pid, ...fields })}\n`);
+        const own = { ts: new Date().toISOString(), level, event: name, msg: text, pid: process.pid };
+        // Assigned again after the fields: the first keeps the keys' order, the second their values.
+        writeAll(fd, `${JSON.stringify(Object.assign({ ...own }, fields, own))}\n`);
       } else {
         // Errors keep the plain form users grep for: "tsinit: cannot run 'x': ...".
         writeAll(fd, level === 'error' ? `tsinit: ${text}\n` : `tsinit: ${level}: ${text}\n`);

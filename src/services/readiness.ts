@@ -9,7 +9,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import { native } from '../native';
-import { errnoMessage } from '../core/errno';
+import { errnoMessage, UserError } from '../core/errno';
+import { EXIT } from '../core/exit';
 import type { Exit } from '../core/reaper';
 import { httpTarget, type HttpTarget } from '../config/plan';
 
@@ -199,23 +200,27 @@ export class NotifyChannel {
     this.fd = fd;
   }
 
-  /** The channel, or one line saying what failed. */
-  static open(dir: string, uid: number, gid: number): NotifyChannel | string {
+  /** The channel for service; a failure throws the UserError (exit 125)
+   * naming the service and the step. */
+  static open(service: string, dir: string, uid: number, gid: number): NotifyChannel {
+    const fail = (why: string): never => {
+      throw new UserError(`service ${service}: notify socket: ${why}`, EXIT.startFailed);
+    };
     try {
       fs.mkdirSync(dir, { mode: 0o700 });
       fs.chownSync(dir, uid, gid);
     } catch (err) {
-      return `cannot make ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`;
+      fail(`cannot make ${dir}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     const path = `${dir}/notify`;
     const fd = native.socket(AF_UNIX, SOCK_DGRAM);
-    if (fd < 0) return `socket: ${errnoMessage(fd)}`;
+    if (fd < 0) fail(`socket: ${errnoMessage(fd)}`);
     // Through a handle on the directory, as every socket file root makes
     // (privileges/sockets.ts): nothing on the way is followed twice.
     const dirfd = native.openDirSafe(Buffer.from(dir));
     if (dirfd < 0) {
       native.close(fd);
-      return `cannot open ${dir}: ${errnoMessage(dirfd)}`;
+      fail(`cannot open ${dir}: ${errnoMessage(dirfd)}`);
     }
     const name = Buffer.from('notify');
     let r = native.bindUnixAt(fd, dirfd, name, 0o600);
@@ -223,13 +228,13 @@ export class NotifyChannel {
     native.close(dirfd);
     if (r < 0) {
       native.close(fd);
-      return `cannot bind ${path}: ${errnoMessage(r)}`;
+      fail(`cannot bind ${path}: ${errnoMessage(r)}`);
     }
     const ch = new NotifyChannel(path, fd);
     const w = native.fdWatchStart(fd, () => ch.drain());
     if (w < 0) {
       native.close(fd);
-      return `cannot watch ${path}: ${errnoMessage(w)}`;
+      fail(`cannot watch ${path}: ${errnoMessage(w)}`);
     }
     return ch;
   }

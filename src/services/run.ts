@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import { native, type EventHandler } from '../native';
 import { envGet } from '../core/proc';
-import { errnoMessage } from '../core/errno';
+import { errnoMessage, UserError } from '../core/errno';
+import { EXIT } from '../core/exit';
 import type { Logger } from '../core/log';
 import { addressOf } from '../privileges/listen';
 import type { PrivilegeOptions } from '../privileges/plan';
@@ -21,8 +22,6 @@ import { Formation } from './formation';
 import { NotifyChannel } from './readiness';
 import { decideSelfDrop, describeSelfDrop, dropSelf, runtimeBase } from './selfdrop';
 import type { Resources } from './launch';
-
-export const SERVICES_EXIT = { usage: 2, setup: 125 } as const;
 
 /** The options of the command line that matter here (a subset of cli/options.ts's
  * Options): the single-command privilege options only to refuse them. */
@@ -61,15 +60,17 @@ function release(h: Held, removeFiles: boolean): void {
   if (h.devNull >= 0) fs.closeSync(h.devNull);
 }
 
-/** Runs step on h; on failure, releases everything (socket files removed) and returns the message. */
-function attempt(h: Held, step: () => void): string | null {
+/** Runs step on h; on failure, releases everything (socket files removed) and
+ * throws the UserError (exit 125) that cli/main.ts reports: an fs call's
+ * error is named by its path and code. */
+function attempt(h: Held, step: () => void): void {
   try {
     step();
-    return null;
   } catch (err) {
     release(h, true);
+    if (err instanceof UserError) throw err;
     const e = err as NodeJS.ErrnoException;
-    return e.code !== undefined && e.path !== undefined ? `${e.path}: ${e.code}` : e.message;
+    throw new UserError(e.code !== undefined && e.path !== undefined ? `${e.path}: ${e.code}` : e.message, EXIT.startFailed);
   }
 }
 
@@ -80,7 +81,7 @@ function bindAll(plan: Plan, h: Held, log: Logger): void {
     const fds: number[] = [];
     for (const spec of s.listen) {
       const b = bindListen(spec);
-      if ('errno' in b) throw new Error(`service ${s.name}: cannot ${b.step} listen ${spec.text}: ${errnoMessage(b.errno)}`);
+      if ('errno' in b) throw new UserError(`service ${s.name}: cannot ${b.step} listen ${spec.text}: ${errnoMessage(b.errno)}`, EXIT.startFailed);
       h.bound.push(b);
       fds.push(b.fd);
       log.info(`service ${s.name}: bound ${spec.kind} ${addressOf(spec)} for fd ${2 + fds.length} (${spec.name})`);
@@ -103,8 +104,7 @@ function openChannels(plan: Plan, h: Held, ownIds: boolean): void {
       fs.chmodSync(h.runtimeDir, 0o711);
     }
     const id = s.identity;
-    const ch = NotifyChannel.open(`${h.runtimeDir}/${h.channels.size}`, id ? id.uid : (process.geteuid?.() ?? 0), id ? id.gid : (process.getegid?.() ?? 0));
-    if (typeof ch === 'string') throw new Error(`service ${s.name}: notify socket: ${ch}`);
+    const ch = NotifyChannel.open(s.name, `${h.runtimeDir}/${h.channels.size}`, id ? id.uid : (process.geteuid?.() ?? 0), id ? id.gid : (process.getegid?.() ?? 0));
     h.channels.set(s.name, ch);
     res.notifyPath = ch.path;
   }
@@ -112,20 +112,19 @@ function openChannels(plan: Plan, h: Held, ownIds: boolean): void {
 
 export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<number> {
   const { log } = deps;
-  // One line, as every other mistake of this mode (a usage error would add the synopsis).
+  // Every refusal before a service starts is a UserError that cli/main.ts
+  // reports as every other: one line (a usage error would add the synopsis),
+  // exit 2 for bad input (a mistake in the file: ConfigError or
+  // ConfigFileError) and 125 when the system refuses a start-up step.
   if (o.config !== undefined && o.procfile !== undefined) {
-    log.error('--config and --procfile cannot be used together (TSINIT_CONFIG or TSINIT_PROCFILE counts as given)');
-    return Promise.resolve(SERVICES_EXIT.usage);
+    throw new UserError('--config and --procfile cannot be used together (TSINIT_CONFIG or TSINIT_PROCFILE counts as given)');
   }
   const single = (['user', 'groups', 'workdir', 'umask'] as const).find((k) => o[k] !== undefined) ?? (o.listen.length > 0 ? 'listen' : o.caps.length > 0 ? 'cap' : null);
   if (single !== null) {
-    log.error(o.config !== undefined
+    throw new UserError(o.config !== undefined
       ? `--${single} is for single-command mode; with --config, set ${single === 'cap' ? 'caps' : single} in the service's table`
       : `--${single} is for single-command mode; a Procfile's processes run as tsinit, in the Procfile's directory`);
-    return Promise.resolve(SERVICES_EXIT.usage);
   }
-  // A mistake in the file throws a ConfigError or ConfigFileError, UserErrors
-  // that cli/main.ts reports as every other: one line, exit 2.
   const plan: Plan = o.procfile !== undefined
     ? makeProcfilePlan({ file: o.procfile, command: o.command, env: deps.env })
     : makePlan({ file: o.config!, command: o.command, env: deps.env });
@@ -147,28 +146,24 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
   const relayed = plan.services.filter((s) => s.log !== 'raw');
   const relay = relayed.length > 0 ? createRelay({ names: relayed.map((s) => s.name), log }) : null;
   const held: Held = { bound: [], resources: new Map(), channels: new Map(), runtimeDir: null, devNull: -1, unlinker: null };
-  let failed = attempt(held, () => bindAll(plan, held, log));
+  attempt(held, () => bindAll(plan, held, log));
   let dropped = false;
-  if (failed === null && self.kind === 'drop') {
+  if (self.kind === 'drop') {
     const r = dropSelf(self, held.bound, log);
     if (r === 'stayed') {
       // Warned: the services still get their credentials in the child.
     } else if ('error' in r) {
       release(held, true);
-      failed = r.error;
+      throw new UserError(r.error, EXIT.startFailed);
     } else {
       dropped = true;
       held.unlinker = r.unlinker;
     }
   }
-  failed ??= attempt(held, () => openChannels(plan, held, dropped));
+  attempt(held, () => openChannels(plan, held, dropped));
   // Started well: the unlinker (if any) exits, leaving the socket files.
-  if (failed === null && held.unlinker !== null) for (const w of closeAll([], false, held.unlinker)) log.warning(w);
+  if (held.unlinker !== null) for (const w of closeAll([], false, held.unlinker)) log.warning(w);
   held.unlinker = null;
-  if (failed !== null) {
-    log.error(failed);
-    return Promise.resolve(SERVICES_EXIT.setup);
-  }
   // tini -p, as in single-command mode: after the drop, which clears it; tsinit's credentials change no more.
   if (o.pdeathsig !== 0) {
     const r = native.prctlSetPdeathsig(o.pdeathsig);

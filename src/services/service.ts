@@ -120,7 +120,7 @@ export class Service {
     this.pid = pid;
     this.sid = pid;
     this.host.watchPid(pid, (e) => this.exited(e));
-    this.go('starting', 'started', `started (pid ${pid})`, 'info', { pid });
+    this.go('starting', 'started', `started (pid ${pid})`, 'info', { child: pid });
     switch (ready.kind) {
       case 'none':
         return this.becameReady('started');
@@ -182,7 +182,7 @@ export class Service {
     this.status = exitStatusOf(e);
     this.cancelProbe();
     const how = e.code !== null ? `exited with status ${e.code}` : `was killed by ${signalName(e.signal!)}`;
-    const fields = { pid: this.sid, code: e.code, signal: e.signal, status: this.status };
+    const fields = { child: this.sid, code: e.code, signal: e.signal, status: this.status };
     if (this.state === 'stopping') {
       this.host.log.event('info', 'service-exited', `service ${this.name} (pid ${this.sid}) ${how}`, { service: this.name, ...fields });
       if (this.stopReason === 'failed-start') this.end(true);

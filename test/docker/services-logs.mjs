@@ -60,6 +60,12 @@ if (mode === 'start') {
     ['nginx', said('nginx', /start worker process/)],
   ];
   inOrder("the services' own start lines", own);
+  // tsinit is the container's PID 1: every event's pid is 1; a service's
+  // process is child (nginx runs in the foreground: its master is the service's process).
+  const notOwn = events.filter((e) => e.pid !== 1);
+  if (notOwn.length) fail(`events whose pid is not tsinit's (1): ${notOwn.map((e) => `${e.event} pid ${e.pid}`).join(', ')}`);
+  const nginxChild = events[at('service-started', 'nginx')].child;
+  if (String(nginxChild) !== master()) fail(`service-started nginx: child ${nginxChild}, but nginx's master is ${master()}`);
   const status = events.find((e) => e.event === 'service-status' && e.service === 'web');
   if (!status || status.status !== 'serving') fail(`no STATUS=serving from web's sd_notify: ${JSON.stringify(status)}`);
   console.log(`events ${seq.map(([n]) => n).join(', ')}; web's STATUS=serving by notify`);
@@ -71,6 +77,7 @@ if (mode === 'start') {
     if (events[i].signal !== signals[s]) fail(`${s} was stopped with signal ${events[i].signal}, not ${signals[s]}`);
     const x = events[at('service-exited', s)];
     if (x.status !== 0 || x.signal !== null) fail(`${s} did not exit 0: ${JSON.stringify(x)}`);
+    if (x.child !== events[at('service-started', s)].child || x.pid !== 1) fail(`${s}: service-exited child ${x.child} pid ${x.pid}, not the started child and tsinit's 1`);
     seq.push([`${s} stopping`, i], [`${s} stopped`, at('service-stopped', s)]);
   }
   seq.push(['tsinit exit', at('exit')]);

@@ -6,6 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fs from 'node:fs';
+import net from 'node:net';
 import { MODES, fixture, NODE, CLI } from '../helpers/tsinit.mjs';
 import { procStat, childrenOf } from '../helpers/proc.mjs';
 import { sleep, waitFor } from '../helpers/wait.mjs';
@@ -87,6 +88,29 @@ for (const mode of MODES) {
       assert.ok(took < 10000, `stopping took ${took} ms`);
       const stopped = h.events().filter((e) => e.event === 'service-stopped').map((e) => e.service);
       assert.equal(stopped.slice(-1), ['a']);
+    } finally {
+      h.kill();
+      s.remove();
+    }
+  });
+
+  test(`${mode}: JSON events: pid is tsinit's own in every one, a service's process is child`, async () => {
+    const s = scratch();
+    // The service's shell writes its own pid and its parent's (tsinit's), as seen in tsinit's namespace.
+    const cfg = s.write('c.toml', `[service.a]\ncommand = ${sh(`echo $$ $PPID > ${s.path('ids')}; exec sleep 1000`)}\n`);
+    const h = startServices(mode, cfg);
+    try {
+      const started = await h.waitEvent('service-started');
+      await waitFor('ids', () => s.lines('ids').length === 1);
+      const [own, parent] = s.lines('ids')[0].split(' ').map(Number);
+      assert.is(started.child, own);
+      const r = await finish(h);
+      assert.is(r.code, 0, r.stderr.toString());
+      const events = h.events();
+      const exited = events.find((e) => e.event === 'service-exited');
+      assert.is(exited.child, own, 'service-exited names the same process');
+      assert.ok(events.length > 3, r.stderr.toString());
+      for (const e of events) assert.is(e.pid, parent, `${e.event}: pid is not tsinit's`);
     } finally {
       h.kill();
       s.remove();
@@ -255,8 +279,35 @@ test('a config mistake: one line naming file, line and key; exit 2; nothing star
   assert.is(spawnSync(NODE, [CLI], { encoding: 'utf8', env, timeout: 20000 }).status, 2, 'TSINIT_CONFIG is read');
   const single = spawnSync(NODE, [CLI, '--config', cfg, '--user', 'nobody', '--', 'true'], { encoding: 'utf8', timeout: 20000 });
   assert.is(single.status, 2);
-  assert.match(single.stderr, /--user is for single-command mode/);
+  assert.is(single.stderr, "tsinit: --user is for single-command mode; with --config, set user in the service's table\n");
+  const both = spawnSync(NODE, [CLI, '--config', cfg, '--procfile', cfg], { encoding: 'utf8', timeout: 20000 });
+  assert.is(both.status, 2);
+  assert.is(both.stderr, 'tsinit: --config and --procfile cannot be used together (TSINIT_CONFIG or TSINIT_PROCFILE counts as given)\n');
   s.remove();
+});
+
+test('a start-up step the system refuses (a listen port in use): one line, exit 125, nothing starts', async () => {
+  const s = scratch();
+  const busy = net.createServer();
+  await new Promise((resolve) => busy.listen(0, '127.0.0.1', resolve));
+  const port = busy.address().port;
+  try {
+    const cfg = s.write('c.toml', `[service.a]\ncommand = ${sh(`touch ${s.path('ran')}`)}\nlisten = ["tcp://127.0.0.1:${port},name=web"]\n`);
+    for (const format of ['text', 'json']) {
+      const r = spawnSync(NODE, [CLI, '--log-format', format, '--config', cfg], { encoding: 'utf8', timeout: 20000 });
+      assert.is(r.status, 125, r.stderr);
+      const line = `service a: cannot bind listen tcp://127.0.0.1:${port},name=web: address already in use`;
+      if (format === 'text') assert.is(r.stderr, `tsinit: ${line}\n`);
+      else {
+        const events = r.stderr.trim().split('\n').map((l) => JSON.parse(l));
+        assert.equal(events.map((e) => [e.event, e.msg]), [['error', line]]);
+      }
+      assert.not.ok(s.exists('ran'));
+    }
+  } finally {
+    busy.close();
+    s.remove();
+  }
 });
 
 test('idle: 20 services up, no timer, no CPU and no wake-ups over 5 s', async () => {

@@ -131,4 +131,23 @@ Module.prototype.require = function (id) { fs.appendFileSync(process.env.REQ_LOG
   }
 });
 
+test('signal handlers that cannot go in: one line with the errno in words, exit 125', () => {
+  // The signal pipe is the first descriptor tsinit itself asks for: under a
+  // descriptor limit just above what Node holds at start, it is what fails
+  // (EMFILE). Which limit that is depends on Node's version, so look for it,
+  // from low (Node itself cannot start) up to where tsinit runs normally.
+  let found = null;
+  for (let k = 8; k <= 64 && found === null; k++) {
+    const r = spawnSync('bash', ['-c', `ulimit -n ${k} && exec "$0" "$@"`, NODE, CLI, '--', 'true'], { encoding: 'utf8', timeout: 20000 });
+    if (r.stderr.includes('cannot install signal handlers')) found = r;
+    else if (r.status === 0) break;
+  }
+  if (found === null) {
+    console.log('  skip: no descriptor limit made the signal pipe fail on this Node (it starts and runs, or fails elsewhere first)');
+    return;
+  }
+  assert.is(found.stderr, 'tsinit: cannot install signal handlers: too many open files\n');
+  assert.is(found.status, 125);
+});
+
 test.run();
