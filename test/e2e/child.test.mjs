@@ -9,7 +9,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { MODES, startInit, runInit, fixture, CLI, NODE, LAUNCHER, isRoot } from '../helpers/tsinit.mjs';
-import { childrenOf, descendantsOf, procStatus, procStat, fdsOf, leakedFds } from '../helpers/proc.mjs';
+import { childrenOf, descendantsOf, procStatus, procStat, fdsOf, leakedFds, sleepingSleep } from '../helpers/proc.mjs';
 import { waitFor } from '../helpers/wait.mjs';
 
 const O_NONBLOCK = 0o4000;
@@ -20,8 +20,9 @@ async function withSleepingChild(mode, args, opts, fn) {
     const pid = await h.initPid;
     const child = await waitFor('the command', () => {
       const c = childrenOf(pid)[0];
-      // Past exec: the command is sleep, not the forked copy of tsinit.
-      return c && procStat(c)[2] === 'sleep' ? c : 0;
+      // Past exec (sleep, not the forked copy of tsinit) and past sleep's own
+      // start-up, whose locale files would show as descriptors of its own.
+      return c && sleepingSleep(c) ? c : 0;
     });
     await fn({ h, pid, child });
   } finally {
@@ -103,7 +104,7 @@ for (const mode of MODES) {
       const pid = mode === 'pid1' ? await waitFor('tsinit under unshare', () => childrenOf(p.pid)[0]) : p.pid;
       const child = await waitFor(`the command (${Buffer.concat(errs)})`, () => {
         const c = childrenOf(pid)[0];
-        return c && procStat(c)[2] === 'sleep' ? c : 0;
+        return c && sleepingSleep(c) ? c : 0;
       });
       const fds = fdsOf(child);
       const mine = [3, 4, 5, 6, 7, 8, 9, 12, 16, 17, 18];

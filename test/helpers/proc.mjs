@@ -42,6 +42,16 @@ export function procStatus(pid) {
 }
 
 /** /proc/<pid>/stat fields, numbered as in proc(5) (1 = pid, 3 = state, ...). */
+/** Whether pid is a `sleep` already asleep in nanosleep: past its exec and
+ * its own start-up (setlocale opens locale files, briefly, as fd 3 and up). */
+export function sleepingSleep(pid) {
+  try {
+    return procStat(pid)[2] === 'sleep' && fs.readFileSync(`/proc/${pid}/wchan`, 'utf8').includes('nanosleep');
+  } catch {
+    return false;
+  }
+}
+
 export function procStat(pid) {
   const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const close = s.lastIndexOf(')');
