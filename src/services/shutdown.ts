@@ -5,7 +5,7 @@
 // Stop's (service.ts); this holds the budget, and the Stop of the rest.
 import * as os from 'node:os';
 import type { Logger } from '../core/log';
-import { Stop } from '../supervise/stop';
+import { Stop, withCont } from '../supervise/stop';
 import { descendantsTarget } from '../supervise/targets';
 import type { Service } from './service';
 import { sessionMembers } from './sessions';
@@ -106,7 +106,7 @@ export class Shutdown {
     if (this.phase !== 'draining') return;
     this.o.log.event('info', 'draining', 'every service is down; processes that left their sessions remain: sending SIGTERM', {});
     // kill(-1) as PID 1, else each descendant pinned (the single command's target).
-    this.rest.start([S.SIGTERM, S.SIGCONT], null);
+    this.rest.start(withCont(S.SIGTERM), null);
   }
 
   /** SIGKILL to everything left, walked again until it is empty; the formation leaves at most AFTER_KILL_MS later. */

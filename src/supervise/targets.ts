@@ -34,8 +34,6 @@ export function groupTarget(pgid: number): StopTarget {
  * once.
  */
 export function descendantsTarget(o: { isPid1: boolean; group: number | null; log: Logger }): StopTarget {
-  /** Whether /proc is tsinit's own, decided at the first walk. */
-  let own: boolean | null = null;
   let degraded = false;
   const degrade = (why: string): void => {
     if (degraded) return;
@@ -43,22 +41,17 @@ export function descendantsTarget(o: { isPid1: boolean; group: number | null; lo
     const only = o.group === null ? 'no descendant is signalled but through its service' : `only the command's process group ${o.group} is signalled`;
     o.log.warning(`${why}: at shutdown ${only}; other descendants are left to the kernel`);
   };
+  const walks = pinnedWalks(degrade);
   const group = o.group === null ? null : groupTarget(o.group);
   return {
     signal: (sigs) => {
-      if (own === null) own = procIsOwn();
       if (o.isPid1) {
-        const n = own ? othersInNamespace() : null;
+        const n = walks.own() ? othersInNamespace() : null;
         for (const sig of sigs) if (native.kill(-1, sig) === ESRCH) return 0;
         return n;
       }
-      if (own && !degraded) {
-        const n = signalDescendants(process.pid, sigs);
-        if (n !== ENOSYS) return n;
-        degrade('this kernel cannot signal through a pidfd (Linux 5.1 can)');
-      } else {
-        degrade(`/proc is not of tsinit's PID namespace (/proc/self does not name pid ${process.pid})`);
-      }
+      const n = walks.walk(() => signalDescendants(process.pid, sigs));
+      if (n !== null) return n;
       return group === null ? null : group.signal(sigs);
     },
     describe: (n) => (n === null ? 'the remaining descendants' : `${n} descendant(s)`),
@@ -76,22 +69,40 @@ export function descendantsTarget(o: { isPid1: boolean; group: number | null; lo
  * other processes: only the group is signalled, and `degrade` says why.
  */
 export function sessionTarget(o: { sid: number; leader: () => number; degrade: (why: string) => void }): StopTarget {
-  let own: boolean | null = null;
-  let unsupported = false;
+  const walks = pinnedWalks(o.degrade);
   return {
     signal: (sigs) => {
       const leader = o.leader();
-      if (leader > 0) for (const sig of sigs) native.kill(-leader, sig);
-      if (own === null) own = procIsOwn();
-      if (!own) o.degrade(`/proc is not of tsinit's PID namespace (/proc/self does not name pid ${process.pid})`);
-      else if (!unsupported) {
-        const n = signalSession(o.sid, sigs, leader > 0 ? leader : null);
-        if (n !== ENOSYS) return n;
-        unsupported = true;
-        o.degrade('this kernel cannot signal through a pidfd (Linux 5.1 can)');
-      }
+      if (leader > 0) groupTarget(leader).signal(sigs);
+      const n = walks.walk(() => signalSession(o.sid, sigs, leader > 0 ? leader : null));
+      if (n !== null) return n;
       return leader > 0 ? null : 0;
     },
     describe: (n) => (n === null ? `what is left of session ${o.sid}` : `the ${n} process(es) of session ${o.sid}`),
+  };
+}
+
+/**
+ * The pinned walks of /proc one target makes (core/tree.ts): walk() returns
+ * the walk's count, or null where none can be made, /proc being of another
+ * PID namespace (decided at the first call and kept) or the kernel unable to
+ * signal through a pidfd (found at the first walk), telling `degrade` why.
+ */
+function pinnedWalks(degrade: (why: string) => void): { own(): boolean; walk(run: () => number): number | null } {
+  let own: boolean | null = null;
+  let unsupported = false;
+  const isOwn = (): boolean => (own ??= procIsOwn());
+  return {
+    own: isOwn,
+    walk: (run) => {
+      if (!isOwn()) degrade(`/proc is not of tsinit's PID namespace (/proc/self does not name pid ${process.pid})`);
+      else if (!unsupported) {
+        const n = run();
+        if (n !== ENOSYS) return n;
+        unsupported = true;
+        degrade('this kernel cannot signal through a pidfd (Linux 5.1 can)');
+      }
+      return null;
+    },
   };
 }
