@@ -47,10 +47,11 @@ export function instanceStop(svc: Instance, host: SessionHost, option: string, o
   return new Stop({ target: instanceTarget(svc, host), log: host.log, option: `service ${svc.name}: ${option}`, event: 'service-killed', fields: { service: svc.name }, onGiveUp });
 }
 
-/** stop.timeout, cut to what is left of stop_timeout (null: none), and how the log names it. */
+/** The service's own stop deadline: stop.timeout, unless stop_timeout ends
+ * first (or alone): then the budget's timer SIGKILLs every service left
+ * (shutdown.ts), and one deadline has one timer. null: no timer. */
 export function stopDeadline(own: number | null, budgetLeft: number | null): { ms: number | null; option: string } {
-  const ms = own !== null && budgetLeft !== null && budgetLeft < own ? budgetLeft : own;
-  const option = ms === own ? `stop.timeout (${ms} ms)` : `stop.timeout (cut to the ${ms} ms left of stop_timeout)`;
+  if (budgetLeft !== null && (own === null || budgetLeft <= own)) return { ms: null, option: 'stop.timeout' };
   // Past what a timer holds (24.8 days) is never, in practice.
-  return { ms: ms !== null && ms > MAX_DEADLINE_MS ? null : ms, option };
+  return { ms: own !== null && own > MAX_DEADLINE_MS ? null : own, option: `stop.timeout (${own} ms)` };
 }

@@ -84,10 +84,9 @@ for (const mode of MODES) {
       const took = Date.now() - t0;
       assert.ok(took >= 650 && took < 8000, `the 700 ms budget took ${took} ms`);
       assert.is(r.code, 0);
-      // Two tsinit timers end at the budget: its own and the service's
-      // stop.timeout cut to what is left of it (1 ms less when a millisecond
-      // passed between them). Either may fire first and name the SIGKILL;
-      // both name stop_timeout, which the 1 h stop.timeout never would.
+      // The budget's timer names the SIGKILL, of the service's tree
+      // (service-killed) and of the rest (stop-budget-over): both name
+      // stop_timeout, which the 1 h stop.timeout never would.
       const kills = h2.events().filter((e) => e.event === 'stop-budget-over' || e.event === 'service-killed');
       assert.ok(kills.length > 0 && kills.every((e) => e.msg.includes('stop_timeout')), JSON.stringify(kills));
     } finally {
