@@ -11,7 +11,7 @@ import { keyError, loadSource, ConfigError, type Source } from './load';
 import { ConfigFileError } from './dotenv';
 import { checkSettings, DEFAULTS, type LogMode, type Readiness, type Restart, type ServiceSettings, type GlobalSettings } from './schema';
 import { parseSignal } from '../core/signals';
-import { OptionError } from '../core/errno';
+import { OptionError, UserError } from '../core/errno';
 
 export interface ServicePlan {
   name: string;
@@ -96,9 +96,12 @@ export interface HttpTarget {
 /**
  * ready = { http = URL }: http://, a literal IP address or localhost (taken as
  * 127.0.0.1), so no resolver is ever asked (a readiness probe must not hang on
- * DNS); no user or password. The target, or what is wrong.
+ * DNS); no user or password. The target; what is wrong goes to fail (by
+ * default thrown as a UserError, core/errno.ts's convention).
  */
-export function httpTarget(text: string): HttpTarget | string {
+export function httpTarget(text: string, fail: (what: string) => never = (what) => {
+  throw new UserError(what);
+}): HttpTarget {
   let u: URL | null = null;
   try {
     // WHATWG parsing forgives much (http:/x, a missing scheme read as one): the scheme and // must be there.
@@ -106,11 +109,11 @@ export function httpTarget(text: string): HttpTarget | string {
   } catch {
     // Reported below.
   }
-  if (u === null) return `'${text}' is not a URL (http://127.0.0.1:8080/healthz, http://[::1]/ready)`;
-  if (u.protocol !== 'http:') return `only http:// URLs (plain HTTP to a local address), not ${u.protocol}//`;
-  if (u.username !== '' || u.password !== '') return 'no user or password in the URL';
+  if (u === null) return fail(`'${text}' is not a URL (http://127.0.0.1:8080/healthz, http://[::1]/ready)`);
+  if (u.protocol !== 'http:') return fail(`only http:// URLs (plain HTTP to a local address), not ${u.protocol}//`);
+  if (u.username !== '' || u.password !== '') return fail('no user or password in the URL');
   const bare = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  if (bare !== 'localhost' && net.isIP(bare) === 0) return `'${u.hostname}' is not an IP address or localhost (no name is resolved: DNS must not delay readiness)`;
+  if (bare !== 'localhost' && net.isIP(bare) === 0) return fail(`'${u.hostname}' is not an IP address or localhost (no name is resolved: DNS must not delay readiness)`);
   return { host: bare === 'localhost' ? '127.0.0.1' : bare, port: u.port === '' ? 80 : Number(u.port), path: `${u.pathname}${u.search}` };
 }
 
@@ -192,10 +195,7 @@ export function resolveService(src: Source, s: ServiceSettings, g: GlobalSetting
   if (s.ready.kind === 'tcp' && !isHostPort(s.ready.address)) {
     fail(at('ready', 'tcp'), `'${s.ready.address}' is not HOST:PORT (127.0.0.1:6379, [::1]:80, localhost:8080)`);
   }
-  if (s.ready.kind === 'http') {
-    const t = httpTarget(s.ready.url);
-    if (typeof t === 'string') fail(at('ready', 'http'), t);
-  }
+  if (s.ready.kind === 'http') httpTarget(s.ready.url, (what) => fail(at('ready', 'http'), what));
   if (s.workdir !== null && !s.workdir.startsWith('/')) fail(at('workdir'), 'must be an absolute path');
 
   const env = stripOwn(baseEnv);

@@ -12,7 +12,7 @@ import { native } from '../native';
 import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
 import type { Exit } from '../core/reaper';
-import { httpTarget, type HttpTarget } from '../config/plan';
+import { httpTarget } from '../config/plan';
 
 const E = os.constants.errno;
 const SIGKILL = os.constants.signals.SIGKILL;
@@ -82,7 +82,7 @@ const HTTP_ATTEMPT_MS = 2000;
  * HTTP_ATTEMPT_MS. No agent, so no keep-alive socket or timer stays behind.
  */
 export function httpProbe(url: string, intervalMs: number, onReady: () => void): Probe {
-  const target = httpTarget(url) as HttpTarget;
+  const target = httpTarget(url); // checked by config/plan.ts: never throws here
   return poll(intervalMs, (end) => {
     const r = http.request({ host: target.host, port: target.port, path: target.path, method: 'GET', agent: false, timeout: HTTP_ATTEMPT_MS, headers: { 'user-agent': 'tsinit', connection: 'close' } });
     // An error can follow a timeout or the destroy that ends the attempt: end() counts once.
