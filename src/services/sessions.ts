@@ -19,7 +19,7 @@ export interface Instance {
 export interface SessionHost {
   log: Logger;
   /** Its tree cannot be pinned beyond its group (why): the formation says it once for all. */
-  degraded?(why: string): void;
+  degraded(why: string): void;
 }
 
 /** Live (not zombie) members of each of the given sessions: sid → pids. */
@@ -38,8 +38,7 @@ export function sessionMembers(sids: ReadonlySet<number>): Map<number, number[]>
 /** The instance's tree (its group while the leader is unreaped, and its
  * session), each process pinned before it is signalled. */
 export function instanceTarget(svc: Instance, host: SessionHost): StopTarget {
-  const degrade = (why: string): void => (host.degraded ? host.degraded(why) : host.log.warning(`${why}: a service's tree is signalled through its process group only`));
-  return sessionTarget({ sid: svc.sid, leader: () => svc.pid, degrade });
+  return sessionTarget({ sid: svc.sid, leader: () => svc.pid, degrade: (why) => host.degraded(why) });
 }
 
 /** The stop sequence of one instance's tree (supervise/stop.ts), its SIGKILL logged as service-killed. */

@@ -44,6 +44,7 @@ function host({ stopping = false, spawnFails = null } = {}) {
     setStopping: (v) => (stopping = v),
     log: { event: (level, name, text, fields) => events.push({ name, to: fields?.to, ...fields }), warning() {}, enabled: () => true },
     budgetLeft: () => null,
+    degraded() {},
     spawnService: () => {
       if (spawnFails) throw Object.assign(new Error('spawn x ENOENT'), { step: 'execvp', code: 'ENOENT' });
       return next++;
