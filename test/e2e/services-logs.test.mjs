@@ -12,6 +12,20 @@ const sh = (script) => JSON.stringify(['/bin/sh', '-c', script]);
 /** N numbered lines on stdout and one on stderr, then exit 0. */
 const writer = (name, n) => sh(`i=0; while [ $i -lt ${n} ]; do echo "${name} line $i"; i=$((i+1)); done; echo "${name} err" >&2`);
 
+/** Runs the formation of cfg to its end with stdout collected; asserts it exited 0. */
+async function runToEnd(mode, cfg, timeoutMs) {
+  const h = startServices(mode, cfg, { timeoutMs });
+  const out = [];
+  h.proc.stdout.on('data', (d) => out.push(d));
+  try {
+    const r = await h.result;
+    assert.is(r.code, 0, r.stderr.toString().slice(-2000));
+    return { stdout: Buffer.concat(out).toString(), stderr: r.stderr.toString() };
+  } finally {
+    h.kill();
+  }
+}
+
 for (const mode of MODES) {
   test(`${mode}: log = "prefix" relays whole lines named after their service; "json" as objects; raw untouched`, async () => {
     const s = scratch();
@@ -23,13 +37,9 @@ for (const mode of MODES) {
         `[service.gamma]\ncommand = ${writer('gamma', 3)}\nlog = "json"\nrestart = { policy = "no" }\n\n` +
         `[service.delta]\ncommand = ${writer('delta', 3)}\nlog = "raw"\nrestart = { policy = "no" }\n`,
     );
-    const h = startServices(mode, cfg, { timeoutMs: 60000 });
-    const out = [];
-    h.proc.stdout.on('data', (d) => out.push(d));
     try {
-      const r = await h.result;
-      assert.is(r.code, 0, r.stderr.toString().slice(-2000));
-      const lines = Buffer.concat(out).toString().split('\n').filter(Boolean);
+      const r = await runToEnd(mode, cfg, 60000);
+      const lines = r.stdout.split('\n').filter(Boolean);
       for (const name of ['alpha', 'beta']) {
         const mine = lines.filter((l) => l.startsWith(`${name} `) && l.includes(`${name} line`));
         assert.is(mine.length, 2000, `${name}: ${mine.length} of 2000 lines`);
@@ -41,11 +51,10 @@ for (const mode of MODES) {
       for (const j of json) assert.ok(typeof j.time === 'string' && j.time.length > 0, 'json lines carry a time');
       // The raw service wrote straight to tsinit's stdout: no prefix at all.
       assert.equal(lines.filter((l) => l.startsWith('delta line')), ['delta line 0', 'delta line 1', 'delta line 2']);
-      const err = r.stderr.toString();
+      const err = r.stderr;
       assert.match(err, /alpha\s*\| alpha err/);
       assert.match(err, /beta\s*\| beta err/);
     } finally {
-      h.kill();
       s.remove();
     }
   });
@@ -59,13 +68,8 @@ for (const mode of MODES) {
       'c.toml',
       `[tsinit]\nlog = "prefix"\n\n` + names.map((n) => `[service.${n}]\ncommand = ${big(n)}\nrestart = { policy = "no" }\n`).join('\n'),
     );
-    const h = startServices(mode, cfg, { timeoutMs: 90000 });
-    const out = [];
-    h.proc.stdout.on('data', (d) => out.push(d));
     try {
-      const r = await h.result;
-      assert.is(r.code, 0, r.stderr.toString().slice(-2000));
-      const lines = Buffer.concat(out).toString().split('\n');
+      const lines = (await runToEnd(mode, cfg, 90000)).stdout.split('\n');
       assert.is(lines.pop(), '', 'the output ends with a whole line');
       for (const name of names) {
         const mine = lines.filter((l) => l.startsWith(`${name} `));
@@ -76,7 +80,6 @@ for (const mode of MODES) {
       // Nothing but those lines (and no piece of one) reached stdout.
       assert.is(lines.length, LINES * names.length);
     } finally {
-      h.kill();
       s.remove();
     }
   });
