@@ -13,6 +13,7 @@
         "native/spawn.c",
         "native/sys.c",
         "native/sigcatch.c",
+        "native/sigthread.c",
         "native/reap.c",
         "native/privdrop.c",
         "native/sockets.c",

@@ -60,11 +60,26 @@ const opt = parseOptions(process.argv.slice(2));
 // bare node's start-up, which would flatter tsinit against the reference.
 const droppedNodeVars = Object.keys(process.env).filter((k) => k.startsWith('NODE_'));
 for (const k of droppedNodeVars) delete process.env[k];
+// tsinit's launcher runs the bench's own node, as the node references do,
+// whichever node is first on PATH: `node24 bench/run.mjs` benches Node 24 for
+// all (after `node24 scripts/place-launcher.js`, so that the launcher gives it
+// --disable-sigusr1 as an install by that node would).
+if (!process.env.TSINIT_NODE) process.env.TSINIT_NODE = process.execPath;
 
 const log = (msg) => process.stderr.write(`[${((Date.now() - T_START) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
 function fail(msg) {
   console.error(`bench: ${msg}`);
   process.exit(1);
+}
+
+/** The flags place-launcher.js recorded for the launcher to add, or "none". */
+function launcherFlags() {
+  try {
+    const lines = fs.readFileSync(path.join(opt.tsinit, 'bin/tsinit.node-flags'), 'utf8').trim().split('\n');
+    return lines.slice(1).join(' ') || 'none';
+  } catch {
+    return 'none';
+  }
 }
 
 // ---------------------------------------------------------------- setup
@@ -656,7 +671,7 @@ const miss = rows.filter((r) => r.verdict === 'MISS');
 p(`Targets met: ${hit}/${hit + miss.length}${miss.length ? ` — missed: ${miss.map((r) => r.label).join('; ')}` : ''}`);
 p();
 p('Notes');
-p(`- Environment for every run: NODE_* variables removed${droppedNodeVars.length ? ` (${droppedNodeVars.join(', ')})` : ' (none were set)'}; tsinit started as ${TSINIT_ARGV.map((a) => path.relative(ROOT, a) || a).join(' ')}.`);
+p(`- Environment for every run: NODE_* variables removed${droppedNodeVars.length ? ` (${droppedNodeVars.join(', ')})` : ' (none were set)'}; tsinit started as ${TSINIT_ARGV.map((a) => path.relative(ROOT, a) || a).join(' ')} on TSINIT_NODE=${process.env.TSINIT_NODE}; node flags recorded at install (bin/tsinit.node-flags, used only for the node it names): ${launcherFlags()}.`);
 p(`- node (ref): start-up = \`node -e ''\`; first instruction = first statement of a script file (process.hrtime); blind window = a script whose first statement is \`process.on('SIGUSR2', …)\`, until SIGUSR2 is caught; exit propagation = a script that only runs the child with \`spawnSync\` and exits with its status; memory, CPU and wakeups = idle \`node -e 'setTimeout(…)'\`. All as PID 1 too.`);
 p(`- Bare command as PID 1: /bin/true ${fmt(ms(bareWall))} ms wall; static child's first instruction ${fmt(ms(median(raw.first.first_ns.bare)))} ms after exec.`);
 p(`- Blind window: until SIGTERM, SIGRTMIN+6 and SIGRTMAX are all caught (SigCgt), blocked (SigBlk) or waited for in rt_sigtimedwait (tini, dumb-init: read from the init's memory). How it ended: ${SUBJECTS.map((s) => `${s.name} ${[...new Set(raw.blind.how[s.name] ?? [])].join('/')}`).join(', ')}.`);

@@ -17,6 +17,7 @@ extern "C" {
 #include "constants.h"
 #include "reap.h"
 #include "sigcatch.h"
+#include "sigthread.h"
 #include "sys.h"
 }
 
@@ -79,6 +80,8 @@ struct SignalWatch {
   Napi::AsyncContext* context;
 };
 SignalWatch* watch = nullptr;
+// The signal thread's id, or 0 while the handler takes the signals.
+pid_t taker = 0;
 std::vector<int32_t> events;
 
 void Push(int32_t kind, int32_t a, int32_t b) {
@@ -185,7 +188,9 @@ Napi::Value SignalsRoute(const Napi::CallbackInfo& info) {
 
 // signalsStart(signals: number[], onEvents: (events: Int32Array) => void)
 // Installs the handler for each signal and starts watching the pipe on the
-// event loop. May be called again to add signals (the callback is replaced).
+// event loop, then the signal thread where it fits (sigthread.h). May be
+// called again to add signals (the callback is replaced); those the thread
+// does not wait for, the handler takes.
 Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::vector<gid_t> sigs;
@@ -207,10 +212,16 @@ Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
     if (r < 0) return N(info, r);
     r = uv_poll_start(&watch->poll, UV_READABLE, OnSignalPipe);
     if (r < 0) return N(info, r);
+    // Once: from here the signal thread takes them, where it fits.
+    taker = sigthread_start(isigs.data(), static_cast<int>(isigs.size()));
   }
   watch->callback = Napi::Persistent(info[1].As<Napi::Function>());
   return N(info, 0);
 }
+
+// signalsTaker(): the id of the thread that takes the signals in
+// sigwaitinfo(2), or 0 when the handler does (sigthread.h).
+Napi::Value SignalsTaker(const Napi::CallbackInfo& info) { return N(info, taker); }
 
 // signalsIgnore(signals: number[]): SIG_IGN for each; 0 or -errno.
 Napi::Value SignalsIgnore(const Napi::CallbackInfo& info) {
@@ -237,6 +248,7 @@ void RegisterSignals(Napi::Env env, Napi::Object exports) {
     {"signalsStart", SignalsStart},
     {"signalsIgnore", SignalsIgnore},
     {"signalsRoute", SignalsRoute},
+    {"signalsTaker", SignalsTaker},
   });
 }
 

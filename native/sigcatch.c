@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static int pipe_r = -1;
@@ -60,8 +61,43 @@ static int exited(pid_t pid) {
 
 #define UNFORWARDED 0xff
 
+/* The request sigthread.c sends each of Node's threads once (sigcatch_mask_
+ * request): the handler adds the set to the mask the kernel restores at
+ * rt_sigreturn (uc_sigmask in the frame, man 2 sigreturn), the one way to
+ * change another thread's mask; a thread can change only its own. */
+static sigset_t mask_set;
+static int mask_cookie = 0;
+static atomic_int mask_acks = 0;
+
+static int mask_request(const siginfo_t *info, void *uctx) {
+  if (info == NULL || uctx == NULL || mask_cookie == 0 || info->si_code != SI_QUEUE || info->si_pid != getpid() ||
+      info->si_value.sival_int != mask_cookie)
+    return 0;
+  ucontext_t *uc = uctx;
+  sigorset(&uc->uc_sigmask, &uc->uc_sigmask, &mask_set);
+  atomic_fetch_add(&mask_acks, 1);
+  return 1;
+}
+
+void sigcatch_mask_request(const sigset_t *set, int cookie) {
+  mask_set = *set;
+  atomic_store(&mask_acks, 0);
+  mask_cookie = cookie;
+}
+
+int sigcatch_mask_acks(void) { return atomic_load(&mask_acks); }
+
 static void on_signal(int sig, siginfo_t *info, void *uctx) {
-  (void)uctx;
+  int saved = errno;
+  if (mask_request(info, uctx)) {
+    errno = saved;
+    return;
+  }
+  sigcatch_deliver(sig, info);
+  errno = saved;
+}
+
+void sigcatch_deliver(int sig, const siginfo_t *info) {
   int saved = errno;
   /* A SIGPIPE or SIGXFSZ the kernel raised because tsinit itself wrote (its
    * log on a vanished stderr, or past `ulimit -f` on a file) is tsinit's own

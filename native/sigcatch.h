@@ -4,6 +4,7 @@
 #ifndef TSINIT_SIGCATCH_H
 #define TSINIT_SIGCATCH_H
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include "constants.h"
@@ -16,6 +17,18 @@ extern "C" {
  * handler for each signal in sigs. Returns the read end, or -errno. A second
  * call adds signals and returns the same read end. */
 int sigcatch_install(const int *sigs, int n);
+
+/* What the handler does with one signal, on any thread: forward it by the
+ * route, or record it in the pipe. Also called by sigthread.c's thread with
+ * what sigwaitinfo(2) returned. Async-signal-safe. */
+void sigcatch_deliver(int sig, const siginfo_t *info);
+
+/* From now on, a signal queued to a thread of this process by this process
+ * with si_code SI_QUEUE and si_value cookie (nonzero) makes the handler add
+ * set to that thread's mask as it returns, and count one acknowledgement
+ * (sigcatch_mask_acks, reset here). */
+void sigcatch_mask_request(const sigset_t *set, int cookie);
+int sigcatch_mask_acks(void);
 
 /* Sets each signal in sigs to SIG_IGN (no longer caught). Returns 0 or -errno. */
 int sigcatch_ignore(const int *sigs, int n);

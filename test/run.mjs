@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const uvu = path.join(root, 'node_modules/uvu/bin.js');
 const only = process.argv[2];
 // The 256-exit-code sweep is the host run's; other majors run the rest.
-const OTHER_MAJORS_PATTERN = '(e2e/(signals|startup|child|reap|lifecycle|stop|pinning|tty|privdrop(-listen)?|launcher|services(-[a-z]+)?)|unit/services/relay)\.test\.mjs$';
+const OTHER_MAJORS_PATTERN = '(e2e/(signals|sigthread|startup|child|reap|lifecycle|stop|pinning|tty|privdrop(-listen)?|launcher|services(-[a-z]+)?)|unit/services/relay)\.test\.mjs$';
 
 function runUvu(pattern, env) {
   return new Promise((resolve) => {

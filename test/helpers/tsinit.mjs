@@ -16,6 +16,25 @@ export const fixture = (name) => path.join(FIXTURES, name);
 export const NODE = process.env.TSINIT_TEST_NODE || process.execPath;
 export const LAUNCHER = path.join(ROOT, 'build/Release/tsinit-launcher');
 
+const flagsOf = new Map();
+/**
+ * The flags the launcher gives tsinit's node (native/launcher.c and
+ * scripts/place-launcher.js), so that startInit runs node as users get it:
+ * one V8 worker, a 1 MiB young generation, and --disable-sigusr1 where node
+ * takes it (22.14 and 23.7 on). There node has 3 threads and tsinit adds its
+ * signal thread (native/sigthread.c); on Node 20 it has 4 and the handler
+ * takes the signals. The suite, run on each version, covers both.
+ */
+export function launcherFlags(node = NODE) {
+  if (!flagsOf.has(node)) {
+    const v = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 20000 }).stdout.trim();
+    const [major, minor] = v.split('.').map(Number);
+    const sigusr1 = major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14);
+    flagsOf.set(node, ['--v8-pool-size=1', '--max-semi-space-size=1', ...(sigusr1 ? ['--disable-sigusr1'] : [])]);
+  }
+  return flagsOf.get(node);
+}
+
 export const isRoot = process.getuid() === 0;
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p)) ?? 'unshare';
 
@@ -43,8 +62,9 @@ export const MODES = canUnshare ? ['pid1', 'subreaper'] : ['subreaper'];
 export function startInit(args, opts = {}) {
   const { mode = 'pid1', timeoutMs = 30000, stdio = ['pipe', 'pipe', 'pipe'], env = process.env, argv0 = null } = opts;
   const node = opts.node ?? NODE;
-  // opts.launcher: start through the native `tsinit` executable instead of node + cli.js.
-  const tsinit = opts.launcher ? [LAUNCHER, ...args] : [node, CLI, ...args];
+  // opts.launcher: start through the native `tsinit` executable instead of node + cli.js
+  // (else node gets opts.nodeFlags, by default the launcher's: launcherFlags).
+  const tsinit = opts.launcher ? [LAUNCHER, ...args] : [node, ...(opts.nodeFlags ?? launcherFlags(node)), CLI, ...args];
   let cmd;
   let cmdArgs;
   if (mode === 'pid1') {
