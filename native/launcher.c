@@ -4,7 +4,8 @@
  * UV_THREADPOOL_SIZE meant for the application cannot change tsinit's own
  * runtime. Each such X=v is passed as TSINIT_ENV_X=v in the same place (and a
  * variable already named TSINIT_ENV_... is escaped the same way), and
- * TSINIT_INHERITED_FDS=3,4,... is added last; tsinit removes that one and
+ * TSINIT_PARENT_PID=N and TSINIT_INHERITED_FDS=3,4,... are added last;
+ * tsinit removes those two and
  * strips one TSINIT_ENV_ from the rest before the command runs, so the
  * command sees its environment unchanged, byte for byte and in order.
  * A plain C program with no shell, so it works in images without /bin/sh;
@@ -28,6 +29,10 @@ extern char **environ;
  * src/core/proc.ts has the same two names. */
 static const char HIDE[] = "TSINIT_ENV_";
 static const char FDS[] = "TSINIT_INHERITED_FDS";
+/* The parent this process had as it started, for --pdeathsig: node takes
+ * tens of ms to start, and a parent that dies meanwhile could not be told
+ * from tsinit's own getppid() later. Added just before the record. */
+static const char PARENT[] = "TSINIT_PARENT_PID";
 
 /* What changes node's own behaviour before tsinit's first line runs:
  * Node's options and settings (NODE_*), OpenSSL's configuration, providers,
@@ -40,7 +45,7 @@ static const char FDS[] = "TSINIT_INHERITED_FDS";
  * they size the allocator for every process in the container, tsinit's node
  * included. Names that are already reserved are escaped, so they come back. */
 static const char *const HIDDEN_PREFIXES[] = {"NODE_", "OPENSSL_", "UV_", HIDE, NULL};
-static const char *const HIDDEN_NAMES[] = {"SSL_CERT_FILE", "SSL_CERT_DIR", "LD_PRELOAD", "LD_AUDIT", FDS, NULL};
+static const char *const HIDDEN_NAMES[] = {"SSL_CERT_FILE", "SSL_CERT_DIR", "LD_PRELOAD", "LD_AUDIT", FDS, PARENT, NULL};
 
 static int hidden(const char *e) {
   for (int i = 0; HIDDEN_PREFIXES[i] != NULL; i++)
@@ -214,7 +219,9 @@ static int node_flags(const char *cli, const char *node, char **out, int max) {
 }
 
 int main(int argc, char **argv) {
-  /* First, before this process opens anything of its own. */
+  /* First, before this process opens anything of its own; and the parent. */
+  char parent[sizeof PARENT + 24];
+  snprintf(parent, sizeof parent, "%s=%ld", PARENT, (long)getppid());
   char *fds = inherited_fds();
   if (fds == NULL) {
     fprintf(stderr, "tsinit: cannot record the inherited descriptors: %s\n", strerror(ENOMEM));
@@ -234,7 +241,7 @@ int main(int argc, char **argv) {
   size_t max_strlen = (size_t)(page > 0 ? page : 4096) * 32;
   size_t n = 0;
   while (environ[n] != NULL) n++;
-  char **envp = calloc(n + 2, sizeof *envp);
+  char **envp = calloc(n + 3, sizeof *envp);
   char **nargv = calloc((size_t)(argc > 0 ? argc : 1) + 5 + 8, sizeof *nargv);
   if (envp == NULL || nargv == NULL) return 125;
   for (size_t i = 0; i < n; i++) {
@@ -253,7 +260,8 @@ int main(int argc, char **argv) {
     memcpy(envp[i], HIDE, sizeof HIDE - 1);
     memcpy(envp[i] + sizeof HIDE - 1, environ[i], len + 1);
   }
-  envp[n] = fds;
+  envp[n] = parent;
+  envp[n + 1] = fds;
 
   /* tsinit's own runtime, sized for an init: one V8 worker thread instead of
    * four (4 threads in all), and a young generation capped at 1 MiB so a

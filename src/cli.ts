@@ -15,7 +15,7 @@ const installed = native.signalsStart(catchForTerminal(catchableSignals()), (eve
 // (the build bundles it into one file). The launcher's record of the
 // inherited descriptors is read first thing, before tsinit opens anything.
 import * as fs from 'node:fs';
-const { errnoMessage, inheritedFds, rawArgs, rawEnv, runMain } = require('./boot') as typeof import('./boot');
+const { errnoMessage, inheritedFds, launcherParent, rawArgs, rawEnv, runMain } = require('./boot') as typeof import('./boot');
 const inherited = inheritedFds();
 
 function exit(status: number): never {
@@ -31,6 +31,7 @@ runMain({
   args: rawArgs(),
   env: rawEnv(),
   inherited,
+  parentPid: launcherParent(),
   setSignalHandler: (h) => {
     handler = h;
   },

@@ -30,9 +30,9 @@ export interface MainDeps {
   /** Routes the addon's events (signals, watched exits) to the supervisor. */
   setSignalHandler(handler: EventHandler): void;
   log?: Logger;
-  /** tsinit's parent as first seen (default: process.ppid when runMain starts),
+  /** tsinit's parent as first seen (the launcher's record, else process.ppid when runMain starts),
    * to tell after --pdeathsig is set whether that parent has already died. */
-  parentPid?: number;
+  parentPid?: number | undefined;
 }
 
 function printable(b: Buffer): string {

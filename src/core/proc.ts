@@ -33,12 +33,16 @@ export function rawArgs(): Buffer[] {
 
 /** What the tsinit executable (native/launcher.c) puts before each variable
  * it hides from the node running tsinit (NODE_*, OPENSSL_*, UV_*, ..., and
- * any already named with this prefix), and the variable it adds last with the
- * descriptors tsinit inherited (core/fds.ts). The same names are in launcher.c. */
+ * any already named with this prefix), and the variables it adds last: its
+ * parent, and the descriptors tsinit inherited (core/fds.ts). The same names
+ * are in launcher.c. */
 export const HIDE_PREFIX = 'TSINIT_ENV_';
 export const LAUNCHER_FDS = 'TSINIT_INHERITED_FDS';
+/** The launcher's parent as it started (getppid() before it exec'd node). */
+export const LAUNCHER_PARENT = 'TSINIT_PARENT_PID';
 const HIDE = Buffer.from(HIDE_PREFIX);
 const MARK = Buffer.from(`${LAUNCHER_FDS}=`);
+const PARENT_MARK = Buffer.from(`${LAUNCHER_PARENT}=`);
 
 /** Whether the bytes of e begin with prefix (an environment entry and "NAME="). */
 export function hasPrefix(e: Buffer, prefix: Buffer): boolean {
@@ -53,7 +57,17 @@ export function hasPrefix(e: Buffer, prefix: Buffer): boolean {
 export function restoreEnv(env: readonly Buffer[]): Buffer[] {
   const mark = env.findIndex((e) => hasPrefix(e, MARK));
   if (mark < 0) return [...env];
-  return env.filter((_, i) => i !== mark).map((e) => (hasPrefix(e, HIDE) ? e.subarray(HIDE.length) : e));
+  // The launcher escapes a variable of the command's with either name, so
+  // every one left unescaped is its own.
+  return env.filter((e, i) => i !== mark && !hasPrefix(e, PARENT_MARK)).map((e) => (hasPrefix(e, HIDE) ? e.subarray(HIDE.length) : e));
+}
+
+/** tsinit's parent as the launcher saw it when it started, before node took
+ * its tens of ms to start (undefined without the launcher): what --pdeathsig
+ * compares with, so that a parent that died meanwhile is noticed. */
+export function launcherParent(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env[LAUNCHER_FDS] === undefined ? undefined : env[LAUNCHER_PARENT];
+  return v !== undefined && /^[0-9]{1,10}$/.test(v) ? Number(v) : undefined;
 }
 
 /** The environment tsinit was started with, byte for byte, in order, with

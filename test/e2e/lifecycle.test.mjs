@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, CLI, NODE } from '../helpers/tsinit.mjs';
+import { MODES, startInit, runInit, fixture, CLI, NODE, LAUNCHER } from '../helpers/tsinit.mjs';
 import { exists, childrenOf, procStat } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
@@ -198,6 +198,26 @@ test('subreaper: --pdeathsig delivers the signal when tsinit\'s parent dies, and
       for (const c of childrenOf(tsinit)) try { process.kill(c, 'SIGKILL'); } catch {}
       try { process.kill(tsinit, 'SIGKILL'); } catch {}
     }
+  }
+});
+
+test('subreaper, through the launcher: a parent that dies while node is still starting is noticed, and --pdeathsig sent', async () => {
+  // The shell starts the launcher in the background and exits at once, so
+  // it dies while node is still starting, before tsinit's first line could
+  // read its parent; the launcher read it before it exec'd node. (Should
+  // the shell be slower, the kernel or the later check sends it: the same
+  // end.) Before the launcher recorded its parent, tsinit ran on.
+  const p = spawn('sh', ['-c', `"${LAUNCHER}" -p TERM sleep 30 </dev/null >/dev/null 2>&1 & echo $!`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, TSINIT_NODE: NODE },
+  });
+  const out = lineWatcher(p.stdout);
+  const tsinit = Number(await out.waitLine((l) => /^[0-9]+$/.test(l), 'tsinit pid', 10000));
+  try {
+    await waitFor('tsinit to end after its parent died', () => !exists(tsinit) || fs.readFileSync(`/proc/${tsinit}/stat`, 'utf8').includes(') Z'), 20000);
+  } finally {
+    for (const c of exists(tsinit) ? childrenOf(tsinit) : []) try { process.kill(c, 'SIGKILL'); } catch {}
+    try { process.kill(tsinit, 'SIGKILL'); } catch {}
   }
 });
 
