@@ -7,11 +7,10 @@ import { createLogger, type Logger } from '../core/log';
 import { native, type EventHandler } from '../native';
 import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
-import { hasPrefix } from '../core/proc';
+import { hasPrefix, setParentDeathSignal } from '../core/proc';
 import { spawnCommand, type SpawnError } from '../core/spawn';
 import { planTerminal } from '../core/tty';
 import { Supervisor } from '../supervise/supervisor';
-import { signalName } from '../core/signals';
 import type { Prepared } from '../privileges/privdrop';
 
 export { EXIT };
@@ -57,25 +56,6 @@ const LISTEN_ = Buffer.from('LISTEN_');
  * even loaded, which keeps the usual start-up and tsinit's memory small. */
 function privilegeWork(o: Options, env: readonly Buffer[]): boolean {
   return privilegedOptionGiven(o) || env.some((e) => e.length > LISTEN_.length && hasPrefix(e, LISTEN_));
-}
-
-/**
- * tini -p: a subreaper under a supervisor learns of that supervisor's death.
- * Set after the drop: the kernel clears it when the credentials change. A
- * parent that died before the prctl sends nothing, so look (as prctl(2)
- * advises): re-parented already means the death was missed, and tsinit acts
- * as if the signal had come, sending it to itself (a caught signal then takes
- * the usual way, forwarded once the command runs).
- */
-function setParentDeathSignal(sig: number, parentPid: number, log: Logger): void {
-  const r = native.prctlSetPdeathsig(sig);
-  if (r < 0) {
-    log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
-    return;
-  }
-  if (process.ppid === parentPid) return;
-  log.info(`parent ${parentPid} is already gone (parent now ${process.ppid}): sending ${signalName(sig)} to tsinit as --pdeathsig asks`);
-  native.kill(process.pid, sig);
 }
 
 function passThrough(deps: MainDeps): Prepared {
@@ -125,7 +105,7 @@ export function runMain(deps: MainDeps): Promise<number> {
   try {
     // Several services from a configuration file or a Procfile: a module of its own, loaded only here.
     if (o.config !== undefined || o.procfile !== undefined) {
-      return (require('../services/run') as typeof import('../services/run')).runServices(o, { env: deps.env, setSignalHandler: deps.setSignalHandler, log });
+      return (require('../services/run') as typeof import('../services/run')).runServices(o, { env: deps.env, setSignalHandler: deps.setSignalHandler, log, parentPid });
     }
     // Everything privileged happens here, before the spawn: binding sockets,
     // then the irreversible drop of tsinit's own credentials.

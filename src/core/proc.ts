@@ -2,6 +2,10 @@
 // process.argv and process.env decode as UTF-8 and lose bytes that are not
 // valid UTF-8; /proc/self/cmdline and /proc/self/environ keep them.
 import * as fs from 'node:fs';
+import { errnoMessage } from './errno';
+import type { Logger } from './log';
+import { signalName } from './signals';
+import { native } from '../native';
 
 function splitNul(buf: Buffer): Buffer[] {
   const out: Buffer[] = [];
@@ -87,4 +91,23 @@ export function envGet(env: readonly Buffer[], name: string): Buffer | undefined
   const prefix = Buffer.from(`${name}=`);
   for (const e of env) if (hasPrefix(e, prefix)) return e.subarray(prefix.length);
   return undefined;
+}
+
+/**
+ * tini -p: a subreaper under a supervisor learns of that supervisor's death.
+ * Set after the drop: the kernel clears it when the credentials change. A
+ * parent that died before the prctl sends nothing, so look (as prctl(2)
+ * advises): re-parented already means the death was missed, and tsinit acts
+ * as if the signal had come, sending it to itself (a caught signal then takes
+ * the usual way, forwarded once the command runs).
+ */
+export function setParentDeathSignal(sig: number, parentPid: number, log: Logger): void {
+  const r = native.prctlSetPdeathsig(sig);
+  if (r < 0) {
+    log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
+    return;
+  }
+  if (process.ppid === parentPid) return;
+  log.info(`parent ${parentPid} is already gone (parent now ${process.ppid}): sending ${signalName(sig)} to tsinit as --pdeathsig asks`);
+  native.kill(process.pid, sig);
 }

@@ -5,7 +5,7 @@
 // Loaded only with --config or --procfile, so single-command mode never pays for it.
 import * as fs from 'node:fs';
 import { native, type EventHandler } from '../native';
-import { envGet } from '../core/proc';
+import { envGet, setParentDeathSignal } from '../core/proc';
 import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
 import type { Logger } from '../core/log';
@@ -38,6 +38,8 @@ export interface ServicesDeps {
   env: Buffer[];
   setSignalHandler(handler: EventHandler): void;
   log: Logger;
+  /** tsinit's parent as first seen, for --pdeathsig (cli/main.ts's). */
+  parentPid: number;
 }
 
 interface Held {
@@ -165,10 +167,7 @@ export function runServices(o: ServicesOptions, deps: ServicesDeps): Promise<num
   if (held.unlinker !== null) for (const w of closeAll([], false, held.unlinker)) log.warning(w);
   held.unlinker = null;
   // tini -p, as in single-command mode: after the drop, which clears it; tsinit's credentials change no more.
-  if (o.pdeathsig !== 0) {
-    const r = native.prctlSetPdeathsig(o.pdeathsig);
-    if (r < 0) log.warning(`cannot set the parent-death signal: ${errnoMessage(r)}`);
-  }
+  if (o.pdeathsig !== 0) setParentDeathSignal(o.pdeathsig, deps.parentPid, log);
   // The point of no return: services start; from here on PID 1 only warns.
   // A bug in a timer or watcher callback must not take every service down
   // with tsinit (catatonit's rule): it is logged and tsinit carries on.

@@ -201,23 +201,37 @@ test('subreaper: --pdeathsig delivers the signal when tsinit\'s parent dies, and
   }
 });
 
-test('subreaper, through the launcher: a parent that dies while node is still starting is noticed, and --pdeathsig sent', async () => {
-  // The shell starts the launcher in the background and exits at once, so
-  // it dies while node is still starting, before tsinit's first line could
-  // read its parent; the launcher read it before it exec'd node. (Should
-  // the shell be slower, the kernel or the later check sends it: the same
-  // end.) Before the launcher recorded its parent, tsinit ran on.
-  const p = spawn('sh', ['-c', `"${LAUNCHER}" -p TERM sleep 30 </dev/null >/dev/null 2>&1 & echo $!`], {
+for (const services of [false, true]) test(`subreaper, through the launcher${services ? ', several services' : ''}: a parent that dies while node is still starting is noticed, and --pdeathsig sent`, async () => {
+  // The parent (a shell that becomes sleep) is killed the moment the
+  // launcher has exec'd node: the launcher read its parent before that, and
+  // tsinit's first line comes tens of ms later. (Should the test be slower
+  // than node, the kernel sends the signal instead: the same end.) Before
+  // the launcher recorded its parent, tsinit ran on, re-parented.
+  const node = fs.realpathSync(NODE);
+  const dir = tmpdir();
+  fs.writeFileSync(path.join(dir, 'c.toml'), '[service.a]\ncommand = ["sleep", "30"]\n');
+  const args = services ? `--config "${path.join(dir, 'c.toml')}"` : 'sleep 30';
+  const p = spawn('sh', ['-c', `"${LAUNCHER}" -p TERM ${args} </dev/null >/dev/null 2>&1 & echo $!; exec sleep 30`], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TSINIT_NODE: NODE },
   });
   const out = lineWatcher(p.stdout);
   const tsinit = Number(await out.waitLine((l) => /^[0-9]+$/.test(l), 'tsinit pid', 10000));
   try {
+    await waitFor('the launcher to exec node', () => {
+      try {
+        return fs.readlinkSync(`/proc/${tsinit}/exe`) === node;
+      } catch {
+        return false;
+      }
+    }, 10000, 1);
+    process.kill(p.pid, 'SIGKILL');
     await waitFor('tsinit to end after its parent died', () => !exists(tsinit) || fs.readFileSync(`/proc/${tsinit}/stat`, 'utf8').includes(') Z'), 20000);
   } finally {
+    try { process.kill(p.pid, 'SIGKILL'); } catch {}
     for (const c of exists(tsinit) ? childrenOf(tsinit) : []) try { process.kill(c, 'SIGKILL'); } catch {}
     try { process.kill(tsinit, 'SIGKILL'); } catch {}
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 
