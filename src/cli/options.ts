@@ -226,7 +226,7 @@ export const OPTIONS = [
   opt({
     long: 'pdeathsig', short: 'p', value: 'SIG', group: 'lifecycle', field: 'pdeathsig', default: () => 0,
     help: 'signal tsinit gets when its parent dies',
-    doc: 'signal tsinit receives when its parent dies (tini\'s `-p`), for use under another process; sent at once if the parent is already gone',
+    doc: 'signal tsinit receives when its parent dies (tini\'s `-p`), for use under another process; sent at once if the parent is already gone, or died while node was starting (the launcher records the parent)',
     parse: signal,
     env: { name: 'TSINIT_PDEATHSIG', value: 'SIG' },
   }),
