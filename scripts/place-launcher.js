@@ -7,35 +7,45 @@
 const fs = require('node:fs');
 const path = require('node:path');
 
-const root = path.join(__dirname, '..');
-const dest = path.join(root, 'bin', 'tsinit');
-const jsOnly = process.argv.includes('--js');
-const candidates = jsOnly
-  ? []
-  : [path.join(root, 'build', 'Release', 'tsinit-launcher'), path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tsinit-launcher')];
-const launcher = candidates.find((p) => fs.existsSync(p));
-const source = launcher ?? path.join(root, 'bin', 'tsinit.js');
-
-// Write beside, then rename over: a symlink npm made to bin/tsinit stays valid.
-const tmp = `${dest}.${process.pid}`;
-fs.copyFileSync(source, tmp);
-fs.chmodSync(tmp, 0o755);
-fs.renameSync(tmp, dest);
 // Flags only some Node versions accept: --disable-sigusr1 (22.14 and 23.7 on)
 // keeps Node from listening for SIGUSR1 during its own start-up, before
-// tsinit's handler replaces Node's. An unknown flag would stop node, so the
-// launcher adds these only when the node it finds is this very file (same
-// device, inode, size and mtime) that was checked here.
-const flagsFile = path.join(root, 'bin', 'tsinit.node-flags');
-const [major, minor] = process.versions.node.split('.').map(Number);
-const flags = major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14) ? ['--disable-sigusr1'] : [];
-if (launcher && flags.length > 0) {
-  const st = fs.statSync(fs.realpathSync(process.execPath));
-  fs.writeFileSync(flagsFile, `${st.dev} ${st.ino} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n${flags.join('\n')}\n`);
-} else {
-  fs.rmSync(flagsFile, { force: true });
+// tsinit's handler replaces Node's. Exported for the tests, which run node
+// as the launcher does (test/helpers/tsinit.mjs).
+function versionFlags(version) {
+  const [major, minor] = version.split('.').map(Number);
+  return major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14) ? ['--disable-sigusr1'] : [];
 }
+module.exports = { versionFlags };
 
-if (process.env.npm_config_loglevel !== 'silent') {
-  console.log(`tsinit: bin/tsinit is ${launcher ? `the native launcher (${path.relative(root, launcher)})` : 'the JavaScript entry'}`);
+if (require.main === module) {
+  const root = path.join(__dirname, '..');
+  const dest = path.join(root, 'bin', 'tsinit');
+  const jsOnly = process.argv.includes('--js');
+  const candidates = jsOnly
+    ? []
+    : [path.join(root, 'build', 'Release', 'tsinit-launcher'), path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, 'tsinit-launcher')];
+  const launcher = candidates.find((p) => fs.existsSync(p));
+  const source = launcher ?? path.join(root, 'bin', 'tsinit.js');
+
+  // Write beside, then rename over: a symlink npm made to bin/tsinit stays valid.
+  const tmp = `${dest}.${process.pid}`;
+  fs.copyFileSync(source, tmp);
+  fs.chmodSync(tmp, 0o755);
+  fs.renameSync(tmp, dest);
+
+  // An unknown flag would stop node, so the launcher adds these only when the
+  // node it finds is this very file (same device, inode, size and mtime) that
+  // was checked here.
+  const flagsFile = path.join(root, 'bin', 'tsinit.node-flags');
+  const flags = versionFlags(process.versions.node);
+  if (launcher && flags.length > 0) {
+    const st = fs.statSync(fs.realpathSync(process.execPath));
+    fs.writeFileSync(flagsFile, `${st.dev} ${st.ino} ${st.size} ${Math.floor(st.mtimeMs / 1000)}\n${flags.join('\n')}\n`);
+  } else {
+    fs.rmSync(flagsFile, { force: true });
+  }
+
+  if (process.env.npm_config_loglevel !== 'silent') {
+    console.log(`tsinit: bin/tsinit is ${launcher ? `the native launcher (${path.relative(root, launcher)})` : 'the JavaScript entry'}`);
+  }
 }

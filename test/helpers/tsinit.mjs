@@ -5,6 +5,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { childrenOf, descendantsOf } from './proc.mjs';
 import { waitFor } from './wait.mjs';
 
@@ -15,22 +16,22 @@ export const FIXTURES = path.join(ROOT, 'test/.bin');
 export const fixture = (name) => path.join(FIXTURES, name);
 export const NODE = process.env.TSINIT_TEST_NODE || process.execPath;
 export const LAUNCHER = path.join(ROOT, 'build/Release/tsinit-launcher');
+const { versionFlags } = createRequire(import.meta.url)('../../scripts/place-launcher.js');
 
 const flagsOf = new Map();
 /**
  * The flags the launcher gives tsinit's node (native/launcher.c and
  * scripts/place-launcher.js), so that startInit runs node as users get it:
- * one V8 worker, a 1 MiB young generation, and --disable-sigusr1 where node
- * takes it (22.14 and 23.7 on). There node has 3 threads and tsinit adds its
+ * one V8 worker, a 1 MiB young generation (launcher.c's two), and what
+ * place-launcher.js records for that node's version (--disable-sigusr1,
+ * 22.14 and 23.7 on). There node has 3 threads and tsinit adds its
  * signal thread (native/sigthread.c); on Node 20 it has 4 and the handler
  * takes the signals. The suite, run on each version, covers both.
  */
 export function launcherFlags(node = NODE) {
   if (!flagsOf.has(node)) {
     const v = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 20000 }).stdout.trim();
-    const [major, minor] = v.split('.').map(Number);
-    const sigusr1 = major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14);
-    flagsOf.set(node, ['--v8-pool-size=1', '--max-semi-space-size=1', ...(sigusr1 ? ['--disable-sigusr1'] : [])]);
+    flagsOf.set(node, ['--v8-pool-size=1', '--max-semi-space-size=1', ...versionFlags(v)]);
   }
   return flagsOf.get(node);
 }
