@@ -80,8 +80,6 @@ struct SignalWatch {
   Napi::AsyncContext* context;
 };
 SignalWatch* watch = nullptr;
-// The signal thread's id, or 0 while the handler takes the signals.
-pid_t taker = 0;
 std::vector<int32_t> events;
 
 void Push(int32_t kind, int32_t a, int32_t b) {
@@ -213,15 +211,11 @@ Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
     r = uv_poll_start(&watch->poll, UV_READABLE, OnSignalPipe);
     if (r < 0) return N(info, r);
     // Once: from here the signal thread takes them, where it fits.
-    taker = sigthread_start(isigs.data(), static_cast<int>(isigs.size()));
+    sigthread_start(isigs.data(), static_cast<int>(isigs.size()));
   }
   watch->callback = Napi::Persistent(info[1].As<Napi::Function>());
   return N(info, 0);
 }
-
-// signalsTaker(): the id of the thread that takes the signals in
-// sigwaitinfo(2), or 0 when the handler does (sigthread.h).
-Napi::Value SignalsTaker(const Napi::CallbackInfo& info) { return N(info, taker); }
 
 // signalsIgnore(signals: number[]): SIG_IGN for each; 0 or -errno.
 Napi::Value SignalsIgnore(const Napi::CallbackInfo& info) {
@@ -248,7 +242,6 @@ void RegisterSignals(Napi::Env env, Napi::Object exports) {
     {"signalsStart", SignalsStart},
     {"signalsIgnore", SignalsIgnore},
     {"signalsRoute", SignalsRoute},
-    {"signalsTaker", SignalsTaker},
   });
 }
 

@@ -87,14 +87,9 @@ void sigcatch_mask_request(const sigset_t *set, int cookie) {
 
 int sigcatch_mask_acks(void) { return atomic_load(&mask_acks); }
 
+/* mask_request touches no errno; sigcatch_deliver keeps it. */
 static void on_signal(int sig, siginfo_t *info, void *uctx) {
-  int saved = errno;
-  if (mask_request(info, uctx)) {
-    errno = saved;
-    return;
-  }
-  sigcatch_deliver(sig, info);
-  errno = saved;
+  if (!mask_request(info, uctx)) sigcatch_deliver(sig, info);
 }
 
 void sigcatch_deliver(int sig, const siginfo_t *info) {

@@ -117,9 +117,6 @@ export interface Binding {
    * The route is pinned to the pid |target|: the reaper clears it before reaping that pid. signalsRoute(0)
    * clears it: every signal is recorded, unforwarded. */
   signalsRoute(target: number, to?: number[], notify?: number[]): number;
-  /** The thread that takes the signals in sigwaitinfo (signalsStart starts it where the process has
-   * room for it under 4 threads): its id, or 0 when the handler takes them on any thread. */
-  signalsTaker(): number;
   /** SIG_IGN for each: tsinit stops catching (and forwarding) them. */
   signalsIgnore(signals: number[]): number;
   spawn(options: NativeSpawnOptions): NativeSpawnResult;
