@@ -12,7 +12,7 @@
 import { UserError } from '../core/errno';
 import { OPTIONS, defaults, type OptionEntry, type Options } from './options';
 
-export { HELP, USAGE } from './help';
+export { helpText, USAGE } from './help';
 export { parseDuration, verbosityFromEnv, type LogFormat, type Options } from './options';
 
 export type Parsed =

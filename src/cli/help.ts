@@ -53,7 +53,11 @@ function buildHelp(): string {
   return out.join('\n');
 }
 
-export const HELP = buildHelp();
+let help: string | undefined;
+/** --help's text, built on first use: a plain run never prints it. */
+export function helpText(): string {
+  return (help ??= buildHelp());
+}
 
 // --- the README's tables (checked by test/unit/cli/readme.test.mjs) ---
 

@@ -1,7 +1,7 @@
 // parse → configure → spawn → supervise; resolves to tsinit's exit status.
 // Before the spawn every error exits (nothing has started); after it, see supervisor.ts.
 import * as fs from 'node:fs';
-import { HELP, USAGE, parseArgs } from './args';
+import { helpText, USAGE, parseArgs } from './args';
 import { privilegedOptionGiven, supervisorSettings, type Options } from './options';
 import { createLogger, type Logger } from '../core/log';
 import { native, type EventHandler } from '../native';
@@ -69,7 +69,7 @@ export function runMain(deps: MainDeps): Promise<number> {
   const earlyLog = deps.log ?? createLogger(0);
   switch (parsed.kind) {
     case 'help':
-      fs.writeSync(1, `${HELP}\n`);
+      fs.writeSync(1, `${helpText()}\n`);
       return Promise.resolve(0);
     case 'version': {
       const pkg = require('../../package.json') as { version: string };
