@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { spawn, spawnSync } from 'node:child_process';
 import { MODES, startInit, runInit, fixture } from '../helpers/tsinit.mjs';
 import { exists, descendantsOf, procStat } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
@@ -16,6 +17,10 @@ import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 const S = os.constants.signals;
 const { USAGE } = createRequire(import.meta.url)('../../dist/cli/args.js');
 const LOOP = 'echo ready; while :; do sleep 0.05; done';
+/** strace, to see the signals tsinit sends (null: not installed, and the test says so). */
+const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => fs.existsSync(p) && spawnSync(p, ['-V']).status === 0) ?? null;
+/** Every system call that sends a signal. */
+const SIGNAL_CALLS = 'kill,tkill,tgkill,pidfd_send_signal,rt_sigqueueinfo,rt_tgsigqueueinfo';
 
 /** Starts tsinit on cmd, sends sig once the command is ready; resolves to the result and how long it took after the signal. */
 async function stopWith(mode, args, sig, script, { waitMs = null } = {}) {
@@ -81,21 +86,45 @@ for (const mode of MODES) {
   });
 
   test(`${mode}: --grace 0 sends descendants SIGKILL at once, never the stop signal`, async () => {
-    // sigrec prints "c N" for each signal it gets; its stdin (a pipe from sleep) keeps it running.
-    // It writes to a file, and the command exits once "ready" is there (its
-    // handlers set): a fixed 0.5 s let a loaded recorder be killed unready.
+    // Two witnesses. The recorder (sigrec: "c N" for each signal it gets,
+    // kept running by its stdin, a pipe from sleep) must get nothing before
+    // SIGKILL; but a SIGTERM sent just before the SIGKILL can die unhandled
+    // with it, so the recorder alone cannot catch a TERM-first stop. strace,
+    // attached to tsinit (every thread) before the command exits, sees each
+    // signal tsinit sends: only SIGKILL and pidfd liveness probes (signal 0).
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-grace0-'));
     const rec = path.join(dir, 'rec');
-    const script = `(sleep 30 | ${fixture('sigrec')} > ${rec}) & until grep -q ready ${rec} 2>/dev/null; do sleep 0.01; done; exit 3`;
+    const go = path.join(dir, 'go');
+    // The command exits once the recorder is "ready" (its handlers set) and the test says go.
+    const script = `(sleep 30 | ${fixture('sigrec')} > ${rec}) & until grep -q ready ${rec} 2>/dev/null; do sleep 0.01; done; until [ -e ${go} ]; do sleep 0.01; done; exit 3`;
     const h = startInit(['--grace', '0', 'sh', '-c', script], { mode, timeoutMs: 20000 });
+    let tracer = null;
     try {
+      const pid = await h.initPid;
+      const trace = path.join(dir, 'trace');
+      if (STRACE === null) {
+        console.log('  skip (strace part): no strace on this machine; only the recorder is checked');
+      } else {
+        tracer = spawn(STRACE, ['-f', '-e', `trace=${SIGNAL_CALLS}`, '-e', 'signal=none', '-o', trace, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        await lineWatcher(tracer.stderr).waitLine((l) => /Process \d+ attached/.test(l), 'strace to attach to tsinit', 10000);
+      }
+      await waitFor('the recorder', () => fs.existsSync(rec) && fs.readFileSync(rec, 'utf8').startsWith('ready'));
+      fs.writeFileSync(go, '');
       const r = await h.result;
       assert.is(r.code, 3, r.stderr.toString());
       const lines = fs.readFileSync(rec, 'utf8').split('\n').filter(Boolean);
       assert.ok(lines[0].startsWith('ready'), lines.join('|'));
       assert.equal(lines.slice(1), [], 'a signal reached the recorder before SIGKILL');
+      if (tracer !== null) {
+        await new Promise((resolve) => (tracer.exitCode !== null ? resolve() : tracer.once('exit', resolve)));
+        const calls = fs.readFileSync(trace, 'utf8').split('\n').filter((l) => /^\d+\s+\w+\(/.test(l));
+        const sent = calls.map((l) => /\b(SIG[A-Z0-9+]+|0)\b(?=[,)])/.exec(l.replace(/^\d+\s+\w+\([^,]*,\s*/, '('))?.[1] ?? l);
+        assert.ok(sent.includes('SIGKILL'), `tsinit sent no SIGKILL: ${calls.join(' | ')}`);
+        assert.equal(sent.filter((s) => s !== 'SIGKILL' && s !== '0'), [], `tsinit sent more than SIGKILL: ${calls.join(' | ')}`);
+      }
     } finally {
       h.kill();
+      if (tracer !== null && tracer.exitCode === null) tracer.kill('SIGKILL');
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
