@@ -7,6 +7,7 @@
  * async-signal-safe (man 7 signal-safety). */
 #define _GNU_SOURCE
 #include "sigcatch.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -76,6 +78,7 @@ static int mask_request(const siginfo_t *info, void *uctx) {
   ucontext_t *uc = uctx;
   sigorset(&uc->uc_sigmask, &uc->uc_sigmask, &mask_set);
   atomic_fetch_add(&mask_acks, 1);
+  sys_futex_wake((int *)&mask_acks);
   return 1;
 }
 
@@ -85,7 +88,20 @@ void sigcatch_mask_request(const sigset_t *set, int cookie) {
   mask_cookie = cookie;
 }
 
-int sigcatch_mask_acks(void) { return atomic_load(&mask_acks); }
+_Static_assert(sizeof(atomic_int) == sizeof(int), "the futex word is an int");
+
+int sigcatch_mask_wait(int answered, long long ns) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  long long end = (long long)t.tv_sec * 1000000000LL + t.tv_nsec + ns;
+  for (;;) {
+    int seen = atomic_load(&mask_acks);
+    if (seen >= answered) return 1;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    int r = sys_futex_wait((int *)&mask_acks, seen, end - ((long long)t.tv_sec * 1000000000LL + t.tv_nsec));
+    if (r == -ETIMEDOUT) return atomic_load(&mask_acks) >= answered;
+  }
+}
 
 /* mask_request touches no errno; sigcatch_deliver keeps it. */
 static void on_signal(int sig, siginfo_t *info, void *uctx) {

@@ -26,9 +26,11 @@ void sigcatch_deliver(int sig, const siginfo_t *info);
 /* From now on, a signal queued to a thread of this process by this process
  * with si_code SI_QUEUE and si_value cookie (nonzero) makes the handler add
  * set to that thread's mask as it returns, and count one acknowledgement
- * (sigcatch_mask_acks, reset here). */
+ * (counted from 0 again here; sigcatch_mask_wait waits for them). */
 void sigcatch_mask_request(const sigset_t *set, int cookie);
-int sigcatch_mask_acks(void);
+/* Sleeps until `answered` requests have been answered, at most ns
+ * nanoseconds: 1 if they were, 0 if not (each answer wakes it, no polling). */
+int sigcatch_mask_wait(int answered, long long ns);
 
 /* Sets each signal in sigs to SIG_IGN (no longer caught). Returns 0 or -errno. */
 int sigcatch_ignore(const int *sigs, int n);

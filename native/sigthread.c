@@ -18,7 +18,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -31,6 +30,7 @@
 #include <unistd.h>
 
 #include "sigcatch.h"
+#include "sys.h"
 
 /* The prebuilds load on glibc 2.28 and later (scripts/prebuild.sh): glibc
  * 2.34 moved pthread_create into libc under a new version, so it is bound
@@ -57,6 +57,7 @@ static void *take(void *arg) {
   pthread_sigmask(SIG_BLOCK, &all, NULL);
   prctl(PR_SET_NAME, (unsigned long)"tsinit-signals", 0UL, 0UL, 0UL);
   atomic_store(&taker, (int)syscall(SYS_gettid));
+  sys_futex_wake((int *)&taker);
   for (;;) {
     siginfo_t si;
     int sig = sigwaitinfo(&caught, &si);
@@ -136,7 +137,8 @@ static void ask(pid_t tid, void *ctx) {
 }
 
 /* Until a pass finds every thread blocking the set: each pass asks, then
- * waits for the answers (a handler each; 1 s at most). 0 when done. */
+ * sleeps until the answers are in (a handler each, each waking it; 1 s at
+ * most). 0 when done. */
 static int block_everywhere(uint64_t want, pid_t self, pid_t mine) {
   struct pass p = {want, {self, mine}, (int)(now_ns() | 1), 0, 0};
   if (p.cookie < 0) p.cookie = -p.cookie;
@@ -148,9 +150,7 @@ static int block_everywhere(uint64_t want, pid_t self, pid_t mine) {
     if (each_thread(ask, &p) < 0 || p.unknown > 0) return -1;
     if (p.sent == 0) return 0;
     answered += p.sent;
-    int64_t deadline = now_ns() + 1000000000;
-    while (sigcatch_mask_acks() < answered && now_ns() < deadline) sched_yield();
-    if (sigcatch_mask_acks() < answered) return -1;
+    if (!sigcatch_mask_wait(answered, 1000000000LL)) return -1;
   }
   return -1;
 }
@@ -169,8 +169,10 @@ pid_t sigthread_start(const int *sigs, int n) {
   pthread_sigmask(SIG_BLOCK, &caught, NULL);
   pthread_t t;
   if (pthread_create(&t, NULL, take, NULL) != 0) goto handler;
+  /* Woken by the thread once it has its id (1 s at most). */
   int64_t deadline = now_ns() + 1000000000;
-  while (atomic_load(&taker) == 0 && now_ns() < deadline) sched_yield();
+  while (atomic_load(&taker) == 0 && sys_futex_wait((int *)&taker, 0, deadline - now_ns()) != -ETIMEDOUT) {
+  }
   pid_t mine = (pid_t)atomic_load(&taker);
   if (mine == 0) goto handler;
   /* A thread left out (it would not answer) still takes signals through the

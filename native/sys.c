@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/futex.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <termios.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,3 +90,16 @@ int sys_waitpid(pid_t pid, int *status, int flags) {
 
 int sys_sigrtmin(void) { return SIGRTMIN; }
 int sys_sigrtmax(void) { return SIGRTMAX; }
+
+int sys_futex_wait(int *word, int seen, long long ns) {
+  if (ns <= 0) return -ETIMEDOUT;
+  struct timespec t = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+  if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, &t, NULL, 0) == 0) return 0;
+  return errno == EAGAIN ? 0 : -errno;
+}
+
+void sys_futex_wake(int *word) {
+  int saved = errno;
+  (void)syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+  errno = saved;
+}
