@@ -6,7 +6,7 @@
 //   node bench/run.mjs [--json FILE] [--soak] [--runs N] [--tsinit DIR]
 //                      [--only tsinit,tini,...] [--no-install]
 //                      [--soak-orphans N] [--soak-signals N]
-//                      [--no-services | --only-services]
+//                      [--no-services | --only-services] [--no-instructions]
 //
 // Needs root (PID and mount namespaces) and cc. Every process it starts is
 // bounded: each measurement runs under a timeout here and an alarm() in
@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countStartup } from './instructions.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(here, '..');
@@ -25,7 +26,7 @@ const T_START = Date.now();
 
 // ---------------------------------------------------------------- options
 function parseOptions(argv) {
-  const o = { json: null, soak: false, runs: 20, tsinit: ROOT, only: null, install: true, services: true, onlyServices: false, soakOrphans: 1_000_000, soakSignals: 100_000 };
+  const o = { json: null, soak: false, runs: 20, tsinit: ROOT, only: null, install: true, services: true, onlyServices: false, soakOrphans: 1_000_000, soakSignals: 100_000, instructions: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -40,6 +41,7 @@ function parseOptions(argv) {
     else if (a === '--no-install') o.install = false;
     else if (a === '--no-services') o.services = false;
     else if (a === '--only-services') o.onlyServices = true;
+    else if (a === '--no-instructions') o.instructions = false;
     else if (a === '--soak-orphans') o.soakOrphans = Number(val());
     else if (a === '--soak-signals') o.soakSignals = Number(val());
     else if (a === '-h' || a === '--help') usage(null);
@@ -48,7 +50,7 @@ function parseOptions(argv) {
   return o;
 }
 function usage(err) {
-  const text = 'usage: node bench/run.mjs [--json FILE] [--soak] [--runs N] [--tsinit DIR] [--only NAMES] [--no-install] [--soak-orphans N] [--soak-signals N] [--no-services | --only-services]';
+  const text = 'usage: node bench/run.mjs [--json FILE] [--soak] [--runs N] [--tsinit DIR] [--only NAMES] [--no-install] [--soak-orphans N] [--soak-signals N] [--no-services | --only-services] [--no-instructions]';
   (err ? console.error : console.log)(err ? `bench: ${err}\n${text}` : text);
   process.exit(err ? 2 : 0);
 }
@@ -312,6 +314,19 @@ function phaseStartup() {
   raw.first = { first_ns: first };
 }
 
+/** Start-up in instructions (bench/instructions.mjs): 3 runs each of tsinit /bin/true and node -e ''. */
+function phaseInstructions() {
+  if (!opt.instructions) return void (raw.instructions = { skipped: '--no-instructions' });
+  if (!which('valgrind') && opt.install && which('apt-get')) aptInstall(['valgrind']);
+  log("start-up in instructions: callgrind, INIT /bin/true and node -e '', 3 runs each");
+  const tsinit = SUBJECTS.find((s) => s.name === 'tsinit');
+  raw.instructions = countStartup({ sh, which, nsbench: NSBENCH, tmp: TMP, runs: 3, failures }, [
+    { name: 'tsinit', argv: [...tsinit.argv, '/bin/true'] },
+    { name: 'node', argv: [NODE, '-e', ''] },
+  ]);
+  if (raw.instructions.skipped) log(`start-up in instructions skipped: ${raw.instructions.skipped}`);
+}
+
 function phaseBlind() {
   log(`signal-blind window: exec → SIGTERM, SIGRTMIN+6, SIGRTMAX caught or blocked, ${RUNS} runs each`);
   const win = {};
@@ -562,6 +577,7 @@ phaseExit();
 phaseIdle();
 phaseOrphans();
 phaseSignals();
+phaseInstructions();
 if (opt.soak) phaseSoak();
 env.loadavg_end = fs.readFileSync('/proc/loadavg', 'utf8').trim();
 env.duration_s = +((Date.now() - T_START) / 1000).toFixed(1);
@@ -581,6 +597,18 @@ const w = raw.startup.wall_ns;
 const bareWall = median(w.bare);
 const overhead = per((c) => (med(w, c) == null || bareWall == null ? null : ms(med(w, c) - bareWall)));
 row('Start-up overhead (INIT /bin/true − /bin/true)', 'ms', 'lower', overhead, { kind: 'node', factor: 1.05, ref: overhead.node, what: "bare `node -e ''`" });
+// The same target counted in instructions, which load does not move (net of V8's random hash-seed set-up).
+const insn = (c) => {
+  const runs = raw.instructions.counts?.[c];
+  return runs ? median(runs.map((x) => x.net)) / 1e6 : null;
+};
+const insnNode = insn('node');
+row("Start-up, instructions (callgrind, net of V8's hash seed)", 'M', 'lower', per((c) => (c === 'tsinit' || c === 'node' ? insn(c) : null)), {
+  kind: 'node',
+  factor: 1.05,
+  ref: insnNode,
+  what: "bare `node -e ''`",
+});
 row("Launch → child's first instruction", 'ms', 'lower', per((c) => ms(med(raw.first.first_ns, c))), null);
 // 2. blind window
 row('Signal-blind window (exec → handlers in place)', 'ms', 'lower', per((c) => ms(med(raw.blind.window_ns, c))), {
@@ -673,6 +701,12 @@ p();
 p('Notes');
 p(`- Environment for every run: NODE_* variables removed${droppedNodeVars.length ? ` (${droppedNodeVars.join(', ')})` : ' (none were set)'}; tsinit started as ${TSINIT_ARGV.map((a) => path.relative(ROOT, a) || a).join(' ')} on TSINIT_NODE=${process.env.TSINIT_NODE}; node flags recorded at install (bin/tsinit.node-flags, used only for the node it names): ${launcherFlags()}.`);
 p(`- node (ref): start-up = \`node -e ''\`; first instruction = first statement of a script file (process.hrtime); blind window = a script whose first statement is \`process.on('SIGUSR2', …)\`, until SIGUSR2 is caught; exit propagation = a script that only runs the child with \`spawnSync\` and exits with its status; memory, CPU and wakeups = idle \`node -e 'setTimeout(…)'\`. All as PID 1 too.`);
+if (raw.instructions.skipped) p(`- Start-up in instructions: not counted (${raw.instructions.skipped}).`);
+else {
+  const c = raw.instructions.counts ?? {};
+  const list = (n) => (c[n] ?? []).map((x) => `${fmt(x.total / 1e6)}−${fmt(x.hashSeed / 1e6)}`).join(', ');
+  p(`- Start-up in instructions (M, total − V8's hash-seed set-up, each run): tsinit ${list('tsinit')}; node ${list('node')}. User space only: fork, exec and page faults are the kernel's, in the wall-time row.`);
+}
 p(`- Bare command as PID 1: /bin/true ${fmt(ms(bareWall))} ms wall; static child's first instruction ${fmt(ms(median(raw.first.first_ns.bare)))} ms after exec.`);
 p(`- Blind window: until SIGTERM, SIGRTMIN+6 and SIGRTMAX are all caught (SigCgt), blocked (SigBlk) or waited for in rt_sigtimedwait (tini, dumb-init: read from the init's memory). How it ended: ${SUBJECTS.map((s) => `${s.name} ${[...new Set(raw.blind.how[s.name] ?? [])].join('/')}`).join(', ')}.`);
 for (const n of Object.keys(raw.orphans))
