@@ -6,9 +6,11 @@
 //
 // One part of node's own start-up is random: V8 looks for primes from a
 // random seed to set up its string hashing (HashSeed::InitializeRoots, in
-// Node 20.20 and 24), which took 5.7 to 9.5 M instructions from run to run
-// on one machine. It is counted apart and taken out, so that what is left
-// repeats to within a few hundred thousand instructions.
+// Node 20.20 and 24), which took 4 to 15 M instructions from run to run on
+// one machine. It is counted apart and taken out: what is left repeats to
+// within 0.3 M for a bare node and for tsinit on Node 20, and to within a few
+// M for tsinit on Node 24, whose V8 worker thread does more or less of the
+// background work from run to run.
 //
 // The kernel's work (fork, exec, page faults) is not counted: the wall-time
 // row has it. The launcher execs node in the same process, so the count for
@@ -38,7 +40,7 @@ function inclusive(sh, annotate, file, fn) {
 }
 
 /**
- * ctx: { sh, which, nsbench (path), tmp, runs, log, failures }; subjects: [{ name, argv }].
+ * ctx: { sh, which, nsbench (path), tmp, runs, failures }; subjects: [{ name, argv }].
  * Returns { counts: { name: [{ total, hashSeed, net }] } } or { skipped: reason }.
  */
 export function countStartup(ctx, subjects) {

@@ -171,8 +171,8 @@ pid_t sigthread_start(const int *sigs, int n) {
   if (pthread_create(&t, NULL, take, NULL) != 0) goto handler;
   /* Woken by the thread once it has its id (1 s at most). */
   int64_t deadline = now_ns() + 1000000000;
-  while (atomic_load(&taker) == 0 && sys_futex_wait((int *)&taker, 0, deadline - now_ns()) != -ETIMEDOUT) {
-  }
+  while (atomic_load(&taker) == 0)
+    if (sys_futex_wait((int *)&taker, 0, deadline - now_ns()) == -ETIMEDOUT) break;
   pid_t mine = (pid_t)atomic_load(&taker);
   if (mine == 0) goto handler;
   /* A thread left out (it would not answer) still takes signals through the
