@@ -60,6 +60,17 @@ export function procStat(pid) {
   return f;
 }
 
+/** procStat, or null if the process is gone: one read, so no exists() before it
+ * that the process can outlive only by a moment (it may be reaped in between). */
+export function procStatIfAlive(pid) {
+  try {
+    return procStat(pid);
+  } catch (e) {
+    if (e.code === 'ENOENT' || e.code === 'ESRCH') return null;
+    throw e;
+  }
+}
+
 export function fdsOf(pid) {
   const out = {};
   for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
