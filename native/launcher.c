@@ -5,9 +5,9 @@
  * runtime. Each such X=v is passed as TSINIT_ENV_X=v in the same place (and a
  * variable already named TSINIT_ENV_... is escaped the same way), and
  * TSINIT_PARENT_PID=N and TSINIT_INHERITED_FDS=3,4,... are added last;
- * tsinit removes those two and
- * strips one TSINIT_ENV_ from the rest before the command runs, so the
- * command sees its environment unchanged, byte for byte and in order.
+ * tsinit removes those two and strips one TSINIT_ENV_ from the rest before
+ * the command runs, so the command sees its environment unchanged, byte for
+ * byte and in order.
  * A plain C program with no shell, so it works in images without /bin/sh;
  * linked statically, so it needs no particular C library either. */
 #define _GNU_SOURCE

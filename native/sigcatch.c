@@ -16,7 +16,6 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -90,18 +89,7 @@ void sigcatch_mask_request(const sigset_t *set, int cookie) {
 
 _Static_assert(sizeof(atomic_int) == sizeof(int), "the futex word is an int");
 
-int sigcatch_mask_wait(int answered, long long ns) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  long long end = (long long)t.tv_sec * 1000000000LL + t.tv_nsec + ns;
-  for (;;) {
-    int seen = atomic_load(&mask_acks);
-    if (seen >= answered) return 1;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    int r = sys_futex_wait((int *)&mask_acks, seen, end - ((long long)t.tv_sec * 1000000000LL + t.tv_nsec));
-    if (r == -ETIMEDOUT) return atomic_load(&mask_acks) >= answered;
-  }
-}
+int sigcatch_mask_wait(int answered, long long ns) { return sys_futex_await((int *)&mask_acks, answered, ns); }
 
 /* mask_request touches no errno; sigcatch_deliver keeps it. */
 static void on_signal(int sig, siginfo_t *info, void *uctx) {

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "sigcatch.h"
@@ -64,12 +63,6 @@ static void *take(void *arg) {
     if (sig > 0) sigcatch_deliver(sig, &si);
   }
   return NULL;
-}
-
-static int64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
 /* Thread tid's blocked signals (bit sig-1), from its status; -1 if it has
@@ -140,7 +133,7 @@ static void ask(pid_t tid, void *ctx) {
  * sleeps until the answers are in (a handler each, each waking it; 1 s at
  * most). 0 when done. */
 static int block_everywhere(uint64_t want, pid_t self, pid_t mine) {
-  struct pass p = {want, {self, mine}, (int)(now_ns() | 1), 0, 0};
+  struct pass p = {want, {self, mine}, (int)(sys_monotonic_ns() | 1), 0, 0};
   if (p.cookie < 0) p.cookie = -p.cookie;
   sigcatch_mask_request(&caught, p.cookie);
   int answered = 0;
@@ -170,9 +163,7 @@ pid_t sigthread_start(const int *sigs, int n) {
   pthread_t t;
   if (pthread_create(&t, NULL, take, NULL) != 0) goto handler;
   /* Woken by the thread once it has its id (1 s at most). */
-  int64_t deadline = now_ns() + 1000000000;
-  while (atomic_load(&taker) == 0)
-    if (sys_futex_wait((int *)&taker, 0, deadline - now_ns()) == -ETIMEDOUT) break;
+  sys_futex_await((int *)&taker, 1, 1000000000LL);
   pid_t mine = (pid_t)atomic_load(&taker);
   if (mine == 0) goto handler;
   /* A thread left out (it would not answer) still takes signals through the

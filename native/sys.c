@@ -91,11 +91,24 @@ int sys_waitpid(pid_t pid, int *status, int flags) {
 int sys_sigrtmin(void) { return SIGRTMIN; }
 int sys_sigrtmax(void) { return SIGRTMAX; }
 
-int sys_futex_wait(int *word, int seen, long long ns) {
-  if (ns <= 0) return -ETIMEDOUT;
-  struct timespec t = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
-  if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, &t, NULL, 0) == 0) return 0;
-  return errno == EAGAIN ? 0 : -errno;
+long long sys_monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (long long)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+int sys_futex_await(int *word, int min, long long ns) {
+  long long end = sys_monotonic_ns() + ns;
+  for (;;) {
+    int seen = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+    if (seen >= min) return 1;
+    long long left = end - sys_monotonic_ns();
+    if (left <= 0) return 0;
+    struct timespec t = {(time_t)(left / 1000000000), (long)(left % 1000000000)};
+    /* Returns at a wake, at the timeout, on EINTR, or at once (EAGAIN) if
+     * the word has already moved on: every case looks again. */
+    (void)syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, seen, &t, NULL, 0);
+  }
 }
 
 void sys_futex_wake(int *word) {

@@ -36,12 +36,15 @@ int sys_waitpid(pid_t pid, int *status, int flags);
 int sys_sigrtmin(void);
 int sys_sigrtmax(void);
 
-/* A futex on a 32-bit word (an atomic_int): sys_futex_wait sleeps while
- * *word is still `seen`, for at most ns nanoseconds (relative, so on the
- * monotonic clock); 0 once woken or if the word had already changed, else
- * -errno (-ETIMEDOUT, -EINTR). sys_futex_wake wakes every waiter on word and
- * keeps errno: it is one system call, safe in a signal handler. */
-int sys_futex_wait(int *word, int seen, long long ns);
+/* CLOCK_MONOTONIC in nanoseconds. */
+long long sys_monotonic_ns(void);
+
+/* A futex on a 32-bit word (an atomic_int) that only grows: sys_futex_await
+ * sleeps until *word >= min, for at most ns nanoseconds, woken by each
+ * sys_futex_wake; 1 if it got there, 0 if not. sys_futex_wake wakes every
+ * waiter on word and keeps errno: it is one system call, safe in a signal
+ * handler. */
+int sys_futex_await(int *word, int min, long long ns);
 void sys_futex_wake(int *word);
 
 #ifdef __cplusplus
