@@ -1,6 +1,6 @@
 // The spawn export: the options object checked and converted into spawn.c's
 // spawn_options, every string and pointer array the child will read built
-// here, before fork; then spawn_process, and its { pid } or { errno, step }.
+// here, before the clone; then spawn_process, and its { pid } or { errno, step }.
 #include "binding.h"
 
 #include <cstring>
@@ -63,7 +63,7 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (o.Get("keep").IsArray() && !IdList(info, o.Get("keep"), &keep_u)) return env.Undefined();
   std::vector<int> keep(keep_u.begin(), keep_u.end());
 
-  // Every pointer the child will read, built here, before fork.
+  // Every pointer the child will read, built here, before the clone.
   std::vector<char*> argvp, envpp;
   for (auto& s : argv) argvp.push_back(&s[0]);
   argvp.push_back(nullptr);

@@ -236,14 +236,14 @@ void spawn_process(const struct spawn_options *opt, struct spawn_result *result)
   struct child_args args = {opt, ep[1]};
   _Alignas(16) char stack[CHILD_STACK_SIZE];
   pid_t pid = clone(child_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
-  int fork_errno = errno;
+  int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, NULL);
   close(ep[1]);
 
   if (pid < 0) {
     close(ep[0]);
-    result->err = fork_errno;
-    result->step = STEP_FORK;
+    result->err = clone_errno;
+    result->step = STEP_CLONE;
     return;
   }
 

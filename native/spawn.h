@@ -1,4 +1,5 @@
-/* fork/exec with a close-on-exec error pipe. The child side is async-signal-safe.
+/* clone(CLONE_VM | CLONE_VFORK)/exec with a close-on-exec error pipe. The child
+ * side is async-signal-safe.
  * No Node headers here: bind_spawn.cc converts arguments into this struct. */
 #ifndef TSINIT_SPAWN_H
 #define TSINIT_SPAWN_H
@@ -25,7 +26,7 @@ extern "C" {
   X(STEP_FDS, 8, "dup2")         \
   X(STEP_LISTEN_PID, 9, "LISTEN_PID") \
   X(STEP_EXECVE, 10, "execve")   \
-  X(STEP_FORK, 11, "fork")       \
+  X(STEP_CLONE, 11, "clone")     \
   X(STEP_PIPE, 12, "pipe2")      \
   X(STEP_TTY, 13, "terminal")   \
   /* Per-service credentials (issue 10): capabilities and no_new_privs. */ \

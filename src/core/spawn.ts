@@ -1,5 +1,5 @@
 // Options → resolved executable path, environment and ids → the addon's spawn.
-// Everything the child needs is computed here, before fork: the child side in
+// Everything the child needs is computed here, before the clone: the child side in
 // native/spawn.c may not allocate.
 import * as fs from 'node:fs';
 import * as os from 'node:os';

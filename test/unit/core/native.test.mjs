@@ -29,7 +29,7 @@ test('constants: exported once by the addon, used by TypeScript', () => {
   assert.is(SPAWN_STEPS, constants.spawnSteps);
   assert.equal(
     [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13].map((n) => SPAWN_STEPS[n]),
-    ['sigaction', 'setsid', 'setpgid', 'setgroups', 'setresgid', 'setresuid', 'chdir', 'dup2', 'LISTEN_PID', 'execve', 'fork', 'pipe2', 'terminal'],
+    ['sigaction', 'setsid', 'setpgid', 'setgroups', 'setresgid', 'setresuid', 'chdir', 'dup2', 'LISTEN_PID', 'execve', 'clone', 'pipe2', 'terminal'],
   );
   const kinds = Object.values(constants.EVENT);
   assert.is(new Set(kinds).size, 6);
