@@ -118,7 +118,7 @@ for (const mode of MODES) {
 test('a process that left its service session is stopped at the end, and tsinit exits once it is gone', async () => {
   const s = scratch();
   // setsid moves the sleep out of the service's session and group.
-  const cfg = s.write('c.toml', `[service.s]\ncommand = ${sh(`setsid sh -c 'trap "exit 0" TERM; touch ${s.path('esc')}; sleep 1000 & wait' & exec sleep 1000`)}\n`);
+  const cfg = s.write('c.toml', `[service.s]\ncommand = ${sh(`setsid sh -c 'trap "exit 0" TERM; sleep 1000 & touch ${s.path('esc')}; wait' & exec sleep 1000`)}\n`);
   const h = startServices('subreaper', cfg);
   try {
     await waitFor('escaped', () => s.exists('esc'));

@@ -65,8 +65,11 @@ for (const mode of MODES) {
   test(`${mode}: stop in reverse dependency order, independent ones in parallel, exit when all are gone`, async () => {
     const s = scratch();
     // On TERM each stamps, cleans up for a while (c for 1 s), stamps again and exits 0.
+    // `up` only once its `sleep 1000` is forked: a TERM that came between the
+    // touch and that fork would leave the sleep unsignalled in the session,
+    // waited for without end (no stop.timeout). It did, twice in CI.
     const svc = (name, secs = 0.3) =>
-      sh(`trap '${stamp(s.path(name))}; sleep ${secs}; ${stamp(s.path(`${name}.end`))}; exit 0' TERM; touch ${s.path(`${name}.up`)}; sleep 1000 & wait`);
+      sh(`trap '${stamp(s.path(name))}; sleep ${secs}; ${stamp(s.path(`${name}.end`))}; exit 0' TERM; sleep 1000 & touch ${s.path(`${name}.up`)}; wait`);
     const cfg = s.write(
       'c.toml',
       `[service.a]\ncommand = ${svc('a')}\n[service.b]\ncommand = ${svc('b')}\nafter = ["a"]\n` +
