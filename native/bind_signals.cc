@@ -210,11 +210,25 @@ Napi::Value SignalsStart(const Napi::CallbackInfo& info) {
     if (r < 0) return N(info, r);
     r = uv_poll_start(&watch->poll, UV_READABLE, OnSignalPipe);
     if (r < 0) return N(info, r);
-    // Once: from here the signal thread takes them, where it fits.
-    sigthread_start(isigs.data(), static_cast<int>(isigs.size()));
+    // Once: from here the signal thread takes them, where it fits (not
+    // those sigaction refused: they never come).
+    std::vector<int> caught;
+    for (int s : isigs)
+      if (!sigcatch_refused(s)) caught.push_back(s);
+    sigthread_start(caught.data(), static_cast<int>(caught.size()));
   }
   watch->callback = Napi::Persistent(info[1].As<Napi::Function>());
   return N(info, 0);
+}
+
+// signalsRefused(): the real-time signals signalsStart could not catch.
+Napi::Value SignalsRefused(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (int s = 1; s < TSINIT_NSIG; s++)
+    if (sigcatch_refused(s)) out.Set(n++, Napi::Number::New(env, s));
+  return out;
 }
 
 // signalsIgnore(signals: number[]): SIG_IGN for each; 0 or -errno.
@@ -239,6 +253,7 @@ void RegisterSignals(Napi::Env env, Napi::Object exports) {
     {"reapReportAll", ReapReportAll},
     {"reapReportSessions", ReapReportSessions},
     {"sigrtRange", SigRange},
+    {"signalsRefused", SignalsRefused},
     {"signalsStart", SignalsStart},
     {"signalsIgnore", SignalsIgnore},
     {"signalsRoute", SignalsRoute},

@@ -143,6 +143,9 @@ void sigcatch_deliver(int sig, const siginfo_t *info) {
   errno = saved;
 }
 
+/* Real-time signals sigaction refused (sigcatch_install). Main thread only. */
+static unsigned char refused[TSINIT_NSIG];
+
 int sigcatch_install(const int *sigs, int n) {
   if (pipe_r < 0) {
     int p[2];
@@ -157,10 +160,15 @@ int sigcatch_install(const int *sigs, int n) {
    * forwards. The full mask keeps handlers from nesting on one thread. */
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigfillset(&sa.sa_mask);
-  for (int i = 0; i < n; i++)
-    if (sigaction(sigs[i], &sa, NULL) < 0) return -errno;
+  for (int i = 0; i < n; i++) {
+    if (sigaction(sigs[i], &sa, NULL) == 0) continue;
+    if (errno != EINVAL || sigs[i] < SIGRTMIN || sigs[i] > SIGRTMAX) return -errno;
+    refused[sigs[i]] = 1;
+  }
   return pipe_r;
 }
+
+int sigcatch_refused(int sig) { return sig > 0 && sig < TSINIT_NSIG && refused[sig]; }
 
 int sigcatch_ignore(const int *sigs, int n) {
   struct sigaction sa;

@@ -15,8 +15,13 @@ extern "C" {
 
 /* Creates the pipe (both ends non-blocking, close-on-exec) and installs the
  * handler for each signal in sigs. Returns the read end, or -errno. A second
- * call adds signals and returns the same read end. */
+ * call adds signals and returns the same read end. A real-time signal that
+ * sigaction refuses with EINVAL is skipped, not an error: the kernel takes
+ * every one, but a tool the init runs under may keep one for itself
+ * (valgrind keeps SIGRTMAX). sigcatch_refused says which. */
 int sigcatch_install(const int *sigs, int n);
+/* Whether sigcatch_install skipped sig (refused, as above). */
+int sigcatch_refused(int sig);
 
 /* What the handler does with one signal, on any thread: forward it by the
  * route, or record it in the pipe. Also called by sigthread.c's thread with

@@ -112,6 +112,9 @@ export interface Binding {
    * without calling JavaScript, and onEvents is called only when there is an event (SIGNAL, EXIT of a
    * watched pid, EMPTY, LOST...), in order of arrival. Calling it again adds signals and replaces onEvents. */
   signalsStart(signals: number[], onEvents: EventHandler): number;
+  /** Real-time signals signalsStart skipped because sigaction refused them (EINVAL): never caught,
+   * so never forwarded. None on a plain kernel; valgrind keeps SIGRTMAX for itself. */
+  signalsRefused(): number[];
   /** Forwarding in the signal handler: each signal s is sent as to[s] (0: not sent) to target (pid, or
    * -pgid) the moment it arrives, and recorded for onEvents only if notify[s] (or if the kill failed).
    * The route is pinned to the pid |target|: the reaper clears it before reaping that pid. signalsRoute(0)

@@ -9,6 +9,7 @@ import { errnoMessage, UserError } from '../core/errno';
 import { EXIT } from '../core/exit';
 import { hasPrefix, setParentDeathSignal } from '../core/proc';
 import { spawnCommand, type SpawnError } from '../core/spawn';
+import { signalName } from '../core/signals';
 import { planTerminal } from '../core/tty';
 import { Supervisor } from '../supervise/supervisor';
 import type { Prepared } from '../privileges/privdrop';
@@ -89,6 +90,9 @@ export function runMain(deps: MainDeps): Promise<number> {
     log.verbosity = o.verbosity;
     log.format = o.logFormat;
   }
+
+  // The kernel takes every signal; a tool tsinit runs under may keep one.
+  for (const sig of native.signalsRefused()) log.warning(`cannot catch ${signalName(sig)} here: sigaction refused it (valgrind keeps the highest real-time signal for itself); it will not be forwarded`);
 
   // Orphans of the subtree re-parent to the nearest subreaper: without this,
   // tsinit under another supervisor would leave them to someone else.
