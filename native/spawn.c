@@ -80,11 +80,12 @@ static int cloexec_from_3(void) {
 }
 
 /* SIG_DFL through rt_sigaction. For SIG_DFL the kernel's struct (handler,
- * flags, restorer, mask) is all zeroes; 32 zero bytes cover it on every
- * architecture. The kernel's signal set is 64 bits (8 bytes). */
+ * flags, restorer where there is one, mask) is all zeroes, and 64 zero bytes
+ * cover it on every architecture. The kernel's signal set has NSIG - 1 bits
+ * (the C library's NSIG counts signal 0): 8 bytes, 16 on MIPS. */
 static int set_default(int sig) {
-  unsigned long long act[4] = {0, 0, 0, 0};
-  return (int)syscall(SYS_rt_sigaction, sig, act, NULL, (size_t)8);
+  unsigned long long act[8] = {0};
+  return (int)syscall(SYS_rt_sigaction, sig, act, NULL, (size_t)((NSIG - 1) / 8));
 }
 
 static void write_pid(char *dst, pid_t pid) {

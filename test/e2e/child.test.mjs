@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, CLI, NODE, LAUNCHER, isRoot, launcherFlags } from '../helpers/tsinit.mjs';
+import { MODES, startInit, runInit, fixture, CLI, NODE, LAUNCHER, isRoot, launcherFlags, STRACE } from '../helpers/tsinit.mjs';
 import { childrenOf, descendantsOf, procStatus, procStat, fdsOf, leakedFds, sleepingSleep } from '../helpers/proc.mjs';
 import { waitFor } from '../helpers/wait.mjs';
 
@@ -178,7 +178,6 @@ for (const mode of MODES) {
 // of blocked event loop per spawn from a 40 MiB Node (native/spawn.c). Seen
 // in the system calls themselves: every process (not thread) tsinit creates
 // for the command shares its memory and suspends it until the exec.
-const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => fs.existsSync(p) && spawnSync(p, ['-V']).status === 0) ?? null;
 test('the command is made with clone(CLONE_VM | CLONE_VFORK), not a fork of tsinit', () => {
   if (STRACE === null) {
     console.log('  skip: no strace on this machine (apt-get install strace)');

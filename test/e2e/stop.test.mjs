@@ -9,16 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { spawn, spawnSync } from 'node:child_process';
-import { MODES, startInit, runInit, fixture } from '../helpers/tsinit.mjs';
+import { spawn } from 'node:child_process';
+import { MODES, startInit, runInit, fixture, STRACE } from '../helpers/tsinit.mjs';
 import { descendantsOf, procStatIfAlive } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 const { USAGE } = createRequire(import.meta.url)('../../dist/cli/args.js');
 const LOOP = 'echo ready; while :; do sleep 0.05; done';
-/** strace, to see the signals tsinit sends (null: not installed, and the test says so). */
-const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => fs.existsSync(p) && spawnSync(p, ['-V']).status === 0) ?? null;
 /** Every system call that sends a signal. */
 const SIGNAL_CALLS = 'kill,tkill,tgkill,pidfd_send_signal,rt_sigqueueinfo,rt_tgsigqueueinfo';
 
