@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { spawn, spawnSync } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, CLI, NODE, LAUNCHER, isRoot, launcherFlags, STRACE } from '../helpers/tsinit.mjs';
+import { MODES, startInit, runInit, fixture, CLI, NODE, LAUNCHER, isRoot, launcherFlags, strace } from '../helpers/tsinit.mjs';
 import { childrenOf, descendantsOf, procStatus, procStat, fdsOf, leakedFds, sleepingSleep } from '../helpers/proc.mjs';
 import { waitFor } from '../helpers/wait.mjs';
 
@@ -179,7 +179,8 @@ for (const mode of MODES) {
 // in the system calls themselves: every process (not thread) tsinit creates
 // for the command shares its memory and suspends it until the exec.
 test('the command is made with clone(CLONE_VM | CLONE_VFORK), not a fork of tsinit', () => {
-  if (STRACE === null) {
+  const straceBin = strace();
+  if (straceBin === null) {
     console.log('  skip: no strace on this machine (apt-get install strace)');
     return;
   }
@@ -187,7 +188,7 @@ test('the command is made with clone(CLONE_VM | CLONE_VFORK), not a fork of tsin
   try {
     const trace = path.join(dir, 'trace');
     const r = spawnSync(
-      STRACE,
+      straceBin,
       ['-f', '-qq', '-e', 'trace=clone,clone3,fork,vfork,execve', '-e', 'signal=none', '-o', trace, NODE, ...launcherFlags(), CLI, '--', '/bin/true'],
       { timeout: 30000, killSignal: 'SIGKILL', stdio: ['ignore', 'ignore', 'pipe'] },
     );

@@ -96,9 +96,9 @@ for (const mode of MODES) {
       // blocks everything for a moment, and one CI run read the mask just
       // then: what must not be is a block that stays, as --disable-sigusr1's
       // did. Read again until it is seen open (5 s at most).
-      const open = () => (threads(pid).find((t) => t.tid === pid).blocked & caught) === 0n;
-      const seen = await waitFor('the main thread to leave the caught signals unblocked', open, 5000, 5).catch(() => false);
-      assert.ok(seen, `the main thread blocks caught signals: ${(threads(pid).find((t) => t.tid === pid).blocked & caught).toString(16)}`);
+      const mainBlocks = () => threads(pid).find((t) => t.tid === pid).blocked & caught;
+      const seen = await waitFor('the main thread to leave the caught signals unblocked', () => mainBlocks() === 0n, 5000, 5).catch(() => false);
+      assert.ok(seen, `the main thread blocks caught signals: ${mainBlocks().toString(16)}`);
       await forwards(h, out, pid, [S.SIGUSR1, S.SIGHUP, 40]);
     } finally {
       h.kill();

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { spawn } from 'node:child_process';
-import { MODES, startInit, runInit, fixture, STRACE } from '../helpers/tsinit.mjs';
+import { MODES, startInit, runInit, fixture, strace } from '../helpers/tsinit.mjs';
 import { descendantsOf, procStatIfAlive } from '../helpers/proc.mjs';
 import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
@@ -100,10 +100,11 @@ for (const mode of MODES) {
     try {
       const pid = await h.initPid;
       const trace = path.join(dir, 'trace');
-      if (STRACE === null) {
+      const straceBin = strace();
+      if (straceBin === null) {
         console.log('  skip (strace part): no strace on this machine; only the recorder is checked');
       } else {
-        tracer = spawn(STRACE, ['-f', '-e', `trace=${SIGNAL_CALLS}`, '-e', 'signal=none', '-o', trace, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+        tracer = spawn(straceBin, ['-f', '-e', `trace=${SIGNAL_CALLS}`, '-e', 'signal=none', '-o', trace, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
         const err = lineWatcher(tracer.stderr);
         const gone = new Promise((resolve) => tracer.once('exit', () => resolve(null)));
         const attached = await Promise.race([err.waitLine((l) => /Process \d+ attached/.test(l), 'strace to attach to tsinit', 10000), gone]);

@@ -38,8 +38,13 @@ export function launcherFlags(node = NODE) {
 
 export const isRoot = process.getuid() === 0;
 
-/** strace, for the tests that watch tsinit's system calls (null: not installed, and those tests say so). */
-export const STRACE = ['/usr/bin/strace', '/bin/strace'].find((p) => fs.existsSync(p) && spawnSync(p, ['-V']).status === 0) ?? null;
+let straceFound;
+/** strace, for the tests that watch tsinit's system calls (null: not installed, and those tests
+ * say so). Looked for on first use, not by every test file that imports this one. */
+export function strace() {
+  straceFound ??= ['/usr/bin/strace', '/bin/strace'].find((p) => fs.existsSync(p) && spawnSync(p, ['-V']).status === 0) ?? null;
+  return straceFound;
+}
 const UNSHARE = ['/usr/bin/unshare', '/bin/unshare'].find((p) => fs.existsSync(p)) ?? 'unshare';
 
 /** Whether this machine lets the tests make a PID namespace (root, or unprivileged user namespaces). */
