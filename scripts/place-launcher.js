@@ -15,7 +15,12 @@ function versionFlags(version) {
   const [major, minor] = version.split('.').map(Number);
   return major > 23 || (major === 23 && minor >= 7) || (major === 22 && minor >= 14) ? ['--disable-sigusr1'] : [];
 }
-module.exports = { versionFlags };
+// The flags native/launcher.c gives every node it starts (its own copy, in
+// C): one V8 worker thread, a 1 MiB young generation. For what runs node as
+// the launcher does: the tests (test/helpers/tsinit.mjs) and the code cache
+// (scripts/compile-cache.js), which V8 accepts only from the same V8 flags.
+const LAUNCHER_FLAGS = ['--v8-pool-size=1', '--max-semi-space-size=1'];
+module.exports = { versionFlags, LAUNCHER_FLAGS };
 
 if (require.main === module) {
   const root = path.join(__dirname, '..');

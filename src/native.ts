@@ -254,5 +254,7 @@ function load(): Binding {
 }
 
 export const native: Binding = load();
+/** The bundle's code cache for this node (made by scripts/compile-cache.js, read by cli.ts). */
+export const codeCacheFile = (): string => path.join(__dirname, '..', '.compile-cache', `boot-${process.version}-${process.arch}.bin`);
 /** The shared constants: import them from here, never write the numbers again. */
 export const constants: NativeConstants = native.constants;

@@ -33,6 +33,8 @@ export interface MainDeps {
   /** tsinit's parent as first seen (the launcher's record, else process.ppid when runMain starts),
    * to tell after --pdeathsig is set whether that parent has already died. */
   parentPid?: number | undefined;
+  /** What became of the bundle's code cache (src/cli.ts), said at -vv. */
+  codeCache?: string;
 }
 
 function printable(b: Buffer): string {
@@ -90,6 +92,8 @@ export function runMain(deps: MainDeps): Promise<number> {
     log.verbosity = o.verbosity;
     log.format = o.logFormat;
   }
+
+  if (deps.codeCache) log.debug(`start-up: ${deps.codeCache}`);
 
   // The kernel takes every signal; a tool tsinit runs under may keep one.
   for (const sig of native.signalsRefused()) log.warning(`cannot catch ${signalName(sig)} here: sigaction refused it (valgrind keeps the highest real-time signal for itself); it will not be forwarded`);

@@ -81,6 +81,8 @@ test('npm pack ships the JavaScript and declarations, prebuilds, native sources,
     'bin/tsinit',
     'bin/tsinit.js',
     'scripts/place-launcher.js',
+    // Makes the bundle's code cache at install (Node 22 on).
+    'scripts/compile-cache.js',
   ];
   for (const f of fs.readdirSync(path.join(ROOT, 'src'), { recursive: true })) {
     if (f.endsWith('.ts')) expected.push(`dist/${f.replace(/\.ts$/, '.js')}`, `dist/${f.replace(/\.ts$/, '.d.ts')}`);

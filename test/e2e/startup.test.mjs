@@ -15,6 +15,10 @@ import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 const require = createRequire(import.meta.url);
+// The node under test, and the name of its code cache (native.ts codeCacheFile).
+const nodeVersion = spawnSync(NODE, ['-p', 'process.version + " " + process.arch'], { encoding: 'utf8' }).stdout.trim().split(' ');
+const MAJOR = Number(nodeVersion[0].slice(1).split('.')[0]);
+const cacheName = `boot-${nodeVersion[0]}-${nodeVersion[1]}.bin`;
 
 /** Waits until tsinit's own handler is installed: only tsinit's addon catches real-time signal 40. */
 async function handlersInstalled(pid) {
@@ -122,8 +126,10 @@ Module.prototype.require = function (id) { fs.appendFileSync(process.env.REQ_LOG
     const local = [...new Set(plain.filter((id) => id.startsWith('.')))];
     // cli.js, native.js and core/signals.js (which asks the addon for the
     // real-time range) before the handlers; then dist/boot.js, the bundle,
-    // which uses those two again rather than copies of its own.
-    assert.equal(local, ['./native', './core/signals', '../native', './boot', './core/signals.js', './native.js']);
+    // which uses those two again rather than copies of its own. Where it has
+    // a code cache (Node 22 on) it is compiled through vm.Script, not required.
+    const viaVm = fs.existsSync(path.join(path.dirname(path.dirname(CLI)), '.compile-cache', cacheName));
+    assert.equal(local, ['./native', './core/signals', '../native', ...(viaVm ? [] : ['./boot']), './core/signals.js', './native.js']);
     assert.not.ok(plain.includes('node:net'), 'a plain run loaded node:net');
     // A privilege option loads privdrop from tsc's own file (not from the bundle), and listen.ts loads node:net.
     const priv = required(['--umask', '022', '--', 'true']);
@@ -171,6 +177,87 @@ test('under valgrind, which refuses SIGRTMAX, tsinit runs the command and says w
   const warnings = err.split('\n').filter((l) => l.startsWith('tsinit: warning: cannot catch'));
   assert.equal(warnings.length, 1, err);
   assert.ok(warnings[0].includes(`cannot catch ${signalName(constants.SIGRTMAX)} here`), warnings[0]);
+});
+
+// The bundle's code cache (scripts/compile-cache.js, src/cli.ts): made at
+// build for Node 22 on, used where its source is byte for byte the bundle,
+// refused by V8 under other flags, and never written by tsinit itself.
+
+/** Every entry of dir with its size and mtime, to see that nothing was written there. */
+function listing(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).sort().map((n) => {
+    const st = fs.statSync(path.join(dir, n));
+    return `${n} ${st.size} ${st.mtimeNs ?? st.mtimeMs}`;
+  });
+}
+
+/** tsinit -vv from root (a package directory), with the launcher's flags (or flags), and its start-up line. */
+function cacheRun(root, args, flags = launcherFlags()) {
+  const r = spawnSync(NODE, [...flags, path.join(root, 'dist/cli.js'), '-vv', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 30000 });
+  return { ...r, startup: (r.stderr.match(/^tsinit: debug: start-up: (.*)$/m) ?? [])[1] ?? null };
+}
+
+test('the bundle runs from its code cache (Node 22 on; none is made for Node 20), and a run writes nothing there', () => {
+  const root = path.dirname(path.dirname(CLI));
+  const dir = path.join(root, '.compile-cache');
+  const before = listing(dir);
+  const r = cacheRun(root, ['--', 'sh', '-c', 'exit 3']);
+  assert.is(r.status, 3, r.stderr);
+  if (MAJOR < 22) {
+    assert.not.ok(fs.existsSync(path.join(dir, cacheName)), `a code cache was made for Node ${MAJOR}`);
+    assert.is(r.startup, 'code cache: none for this node');
+  } else {
+    assert.ok(fs.existsSync(path.join(dir, cacheName)), `npm run build made no code cache for ${nodeVersion[0]}`);
+    assert.is(r.startup, 'code cache: used');
+  }
+  assert.equal(listing(dir), before, 'tsinit wrote in .compile-cache');
+});
+
+/** A copy of the package's dist/ and this node's cache, to change the bundle in. */
+function packageCopy() {
+  const root = path.dirname(path.dirname(CLI));
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-cache-'));
+  fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true });
+  fs.copyFileSync(path.join(root, 'package.json'), path.join(copy, 'package.json'));
+  fs.symlinkSync(path.join(root, 'build'), path.join(copy, 'build'));
+  fs.mkdirSync(path.join(copy, '.compile-cache'));
+  fs.copyFileSync(path.join(root, '.compile-cache', cacheName), path.join(copy, '.compile-cache', cacheName));
+  return copy;
+}
+
+test('a code cache made from another build is not used: a bundle changed in one byte, at the same length, runs its new code', () => {
+  if (MAJOR < 22) {
+    console.log(`  skip: no code cache is made for Node ${MAJOR} (scripts/compile-cache.js says why)`);
+    return;
+  }
+  const copy = packageCopy();
+  try {
+    // The usage error's text, one letter changed: V8 itself checks a cache
+    // against its source by length only, so it would run the old text.
+    const boot = path.join(copy, 'dist/boot.js');
+    const text = fs.readFileSync(boot, 'utf8');
+    const message = "`unknown option '${word}'`";
+    assert.ok(text.includes(message), `the bundle has no ${message}`);
+    fs.writeFileSync(boot, text.replace(message, message.replace('option', 'Option')));
+    const bad = cacheRun(copy, ['--no-such-option', '--', 'true']);
+    assert.is(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, 'unknown Option');
+    assert.not.match(bad.stderr, 'unknown option');
+    assert.is(cacheRun(copy, ['--', 'true']).startup, 'code cache: not used, made from another build of tsinit');
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
+});
+
+test('a code cache V8 refuses (made under other V8 flags) changes nothing but the time', () => {
+  if (MAJOR < 22) {
+    console.log(`  skip: no code cache is made for Node ${MAJOR} (scripts/compile-cache.js says why)`);
+    return;
+  }
+  const r = cacheRun(path.dirname(path.dirname(CLI)), ['--', 'sh', '-c', 'exit 3'], [...launcherFlags(), '--max-lazy']);
+  assert.is(r.status, 3, r.stderr);
+  assert.is(r.startup, 'code cache: refused by V8 (made by another V8, or under other V8 flags)');
 });
 
 test.run();

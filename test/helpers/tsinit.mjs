@@ -16,7 +16,7 @@ export const FIXTURES = path.join(ROOT, 'test/.bin');
 export const fixture = (name) => path.join(FIXTURES, name);
 export const NODE = process.env.TSINIT_TEST_NODE || process.execPath;
 export const LAUNCHER = path.join(ROOT, 'build/Release/tsinit-launcher');
-const { versionFlags } = createRequire(import.meta.url)('../../scripts/place-launcher.js');
+const { versionFlags, LAUNCHER_FLAGS } = createRequire(import.meta.url)('../../scripts/place-launcher.js');
 
 const flagsOf = new Map();
 /**
@@ -31,7 +31,7 @@ const flagsOf = new Map();
 export function launcherFlags(node = NODE) {
   if (!flagsOf.has(node)) {
     const v = spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 20000 }).stdout.trim();
-    flagsOf.set(node, ['--v8-pool-size=1', '--max-semi-space-size=1', ...versionFlags(v)]);
+    flagsOf.set(node, [...LAUNCHER_FLAGS, ...versionFlags(v)]);
   }
   return flagsOf.get(node);
 }
