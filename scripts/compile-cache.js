@@ -55,15 +55,14 @@ function main() {
     if (process.env.npm_config_loglevel !== 'silent') console.log(`tsinit: ${msg}`);
   };
   if (!fs.existsSync(path.join(root, 'dist', 'boot.js'))) return say('no code cache yet: dist/ is not built');
-  const node20 = Number(process.versions.node.split('.')[0]) < 22;
   const { LAUNCHER_FLAGS, versionFlags } = require('./place-launcher.js');
   const { spawnSync } = require('node:child_process');
   // The addon loads here as in tsinit: where it cannot, tsinit cannot run either.
   let out;
   try {
     out = require(path.join(root, 'dist', 'native.js')).codeCacheFile();
+    if (out === null) return say(`no code cache for node ${process.version}: made for Node 22 on (on Node 20 the memory it takes would bring an idle tsinit past 6 MiB)`);
     fs.rmSync(out, { force: true });
-    if (node20) return say(`no code cache for node ${process.version}: made for Node 22 on (on Node 20 the memory it takes would bring an idle tsinit past 6 MiB)`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
   } catch (err) {
     return say(`no code cache: ${err.message}`);

@@ -43,10 +43,11 @@ function loadBoot(): { boot: Boot; codeCache: string } {
   let source: Buffer | undefined;
   if (!making) {
     try {
-      cached = fs.readFileSync(cacheFile);
+      cached = cacheFile !== null && fs.existsSync(cacheFile) ? fs.readFileSync(cacheFile) : undefined;
     } catch {
-      return { boot: require('./boot') as Boot, codeCache: 'code cache: none for this node' };
+      // Unreadable: as if there were none.
     }
+    if (!cached) return { boot: require('./boot') as Boot, codeCache: 'code cache: none for this node' };
     source = fs.readFileSync(file);
     const n = cached.length >= 4 ? cached.readUInt32LE(0) : -1;
     if (n !== source.length || cached.length <= 4 + n || !cached.subarray(4, 4 + n).equals(source)) {

@@ -254,7 +254,11 @@ function load(): Binding {
 }
 
 export const native: Binding = load();
-/** The bundle's code cache for this node (made by scripts/compile-cache.js, read by cli.ts). */
-export const codeCacheFile = (): string => path.join(__dirname, '..', '.compile-cache', `boot-${process.version}-${process.arch}.bin`);
+/** The bundle's code cache for this node (made by scripts/compile-cache.js, read by cli.ts), or
+ * null on Node 20, for which none is made (the memory it takes; scripts/compile-cache.js). */
+export function codeCacheFile(): string | null {
+  if (Number.parseInt(process.versions.node, 10) < 22) return null;
+  return path.join(__dirname, '..', '.compile-cache', `boot-${process.version}-${process.arch}.bin`);
+}
 /** The shared constants: import them from here, never write the numbers again. */
 export const constants: NativeConstants = native.constants;
