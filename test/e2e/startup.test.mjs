@@ -250,6 +250,29 @@ test('a code cache made from another build is not used: a bundle changed in one 
   }
 });
 
+test('where the code cache cannot be made, the maker says so in one line, exits 0 (an install goes on) and leaves no file', () => {
+  const root = path.dirname(path.dirname(CLI));
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'tsinit-cache-'));
+  try {
+    fs.cpSync(path.join(root, 'dist'), path.join(copy, 'dist'), { recursive: true });
+    fs.cpSync(path.join(root, 'scripts'), path.join(copy, 'scripts'), { recursive: true });
+    fs.copyFileSync(path.join(root, 'package.json'), path.join(copy, 'package.json'));
+    fs.symlinkSync(path.join(root, 'build'), path.join(copy, 'build'));
+    // A file where its directory would go: mkdir fails, as in a read-only package directory.
+    fs.writeFileSync(path.join(copy, '.compile-cache'), '');
+    const r = spawnSync(NODE, [path.join(copy, 'scripts/compile-cache.js')], { encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 60000 });
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stderr, '');
+    const lines = r.stdout.split('\n').filter(Boolean);
+    assert.is(lines.length, 1, r.stdout);
+    assert.match(lines[0], /^tsinit: no code cache/);
+    assert.is(fs.readFileSync(path.join(copy, '.compile-cache'), 'utf8'), '');
+    assert.equal(fs.readdirSync(copy).sort(), ['.compile-cache', 'build', 'dist', 'package.json', 'scripts']);
+  } finally {
+    fs.rmSync(copy, { recursive: true, force: true });
+  }
+});
+
 test('a code cache V8 refuses (made under other V8 flags) changes nothing but the time', () => {
   if (MAJOR < 22) {
     console.log(`  skip: no code cache is made for Node ${MAJOR} (scripts/compile-cache.js says why)`);
