@@ -186,6 +186,30 @@ export { s, spawn, res };
   assert.is(c.status, 0, `tsc on a consumer of the declarations: ${explain(c)}`);
 });
 
+// The install script's code cache (scripts/compile-cache.js), as the
+// installed package makes it for a Node 24 and its launcher then uses it.
+const node24 = path.join(ROOT, 'test/.node/24/bin/node');
+test('installed, the package makes its code cache for Node 24, and the launcher running that node compiles the bundle from it', () => {
+  assert.ok(installed, 'not installed (see above)');
+  if (!fs.existsSync(node24)) {
+    console.log('  skip: no Node 24 in test/.node (test/fixtures/nodes.sh could not fetch it)');
+    return;
+  }
+  // Installed with Node 20, the package holds no cache (none is made for it).
+  assert.not.ok(fs.existsSync(path.join(pkgDir, '.compile-cache')), 'a code cache came with the tarball or was made for Node 20');
+  const make = run(node24, [path.join(pkgDir, 'scripts/compile-cache.js')], { cwd: app, env: bareEnv });
+  assert.is(make.status, 0, explain(make));
+  const version = run(node24, ['-p', 'process.version'], { env: bareEnv }).stdout.trim();
+  assert.ok(fs.existsSync(path.join(pkgDir, `.compile-cache/boot-${version}-${arch}.bin`)), explain(make));
+  try {
+    const r = run(path.join(app, 'node_modules/.bin/tsinit'), ['-vv', '--', 'sh', '-c', 'exit 4'], { cwd: app, env: { ...bareEnv, TSINIT_NODE: node24 } });
+    assert.is(r.status, 4, explain(r));
+    assert.match(r.stderr, /^tsinit: debug: start-up: code cache: used$/m);
+  } finally {
+    fs.rmSync(path.join(pkgDir, '.compile-cache'), { recursive: true, force: true });
+  }
+});
+
 test('without a loadable addon the CLI prints one line naming the platform and what to install, and exits 125', () => {
   assert.ok(installed, 'not installed (see above)');
   const prebuilds = path.join(pkgDir, 'prebuilds');
