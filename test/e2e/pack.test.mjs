@@ -199,8 +199,9 @@ test('installed, the package makes its code cache for Node 24, and the launcher 
   assert.not.ok(fs.existsSync(path.join(pkgDir, '.compile-cache')), 'a code cache came with the tarball or was made for Node 20');
   const make = run(node24, [path.join(pkgDir, 'scripts/compile-cache.js')], { cwd: app, env: bareEnv });
   assert.is(make.status, 0, explain(make));
-  const version = run(node24, ['-p', 'process.version'], { env: bareEnv }).stdout.trim();
-  assert.ok(fs.existsSync(path.join(pkgDir, `.compile-cache/boot-${version}-${arch}.bin`)), explain(make));
+  // Where the installed package's own native.ts looks for it under that node.
+  const cache = run(node24, ['-p', `require(${JSON.stringify(path.join(pkgDir, 'dist/native.js'))}).codeCacheFile()`], { env: bareEnv }).stdout.trim();
+  assert.ok(cache.startsWith(path.join(pkgDir, '.compile-cache') + path.sep) && fs.existsSync(cache), `${cache}\n${explain(make)}`);
   try {
     const r = run(path.join(app, 'node_modules/.bin/tsinit'), ['-vv', '--', 'sh', '-c', 'exit 4'], { cwd: app, env: { ...bareEnv, TSINIT_NODE: node24 } });
     assert.is(r.status, 4, explain(r));

@@ -15,10 +15,10 @@ import { lineWatcher, waitFor, sleep } from '../helpers/wait.mjs';
 
 const S = os.constants.signals;
 const require = createRequire(import.meta.url);
-// The node under test, and the name of its code cache (native.ts codeCacheFile).
-const nodeVersion = spawnSync(NODE, ['-p', 'process.version + " " + process.arch'], { encoding: 'utf8' }).stdout.trim().split(' ');
-const MAJOR = Number(nodeVersion[0].slice(1).split('.')[0]);
-const cacheName = `boot-${nodeVersion[0]}-${nodeVersion[1]}.bin`;
+// The node under test, and its code cache as native.ts codeCacheFile() names it (null: none is made for it).
+const { VERSION, CACHE } = JSON.parse(
+  spawnSync(NODE, ['-p', `JSON.stringify({ VERSION: process.version, CACHE: require(${JSON.stringify(path.join(path.dirname(CLI), 'native.js'))}).codeCacheFile() })`], { encoding: 'utf8' }).stdout,
+);
 
 /** Waits until tsinit's own handler is installed: only tsinit's addon catches real-time signal 40. */
 async function handlersInstalled(pid) {
@@ -128,7 +128,7 @@ Module.prototype.require = function (id) { fs.appendFileSync(process.env.REQ_LOG
     // real-time range) before the handlers; then dist/boot.js, the bundle,
     // which uses those two again rather than copies of its own. Where it has
     // a code cache (Node 22 on) it is compiled through vm.Script, not required.
-    const viaVm = fs.existsSync(path.join(path.dirname(path.dirname(CLI)), '.compile-cache', cacheName));
+    const viaVm = CACHE !== null && fs.existsSync(CACHE);
     assert.equal(local, ['./native', './core/signals', '../native', ...(viaVm ? [] : ['./boot']), './core/signals.js', './native.js']);
     assert.not.ok(plain.includes('node:net'), 'a plain run loaded node:net');
     // A privilege option loads privdrop from tsc's own file (not from the bundle), and listen.ts loads node:net.
@@ -204,11 +204,12 @@ test('the bundle runs from its code cache (Node 22 on; none is made for Node 20)
   const before = listing(dir);
   const r = cacheRun(root, ['--', 'sh', '-c', 'exit 3']);
   assert.is(r.status, 3, r.stderr);
-  if (MAJOR < 22) {
-    assert.not.ok(fs.existsSync(path.join(dir, cacheName)), `a code cache was made for Node ${MAJOR}`);
+  if (CACHE === null) {
+    const made = listing(dir).filter((l) => l.startsWith(`boot-${VERSION}-`));
+    assert.equal(made, [], `a code cache was made for ${VERSION}`);
     assert.is(r.startup, 'code cache: none for this node');
   } else {
-    assert.ok(fs.existsSync(path.join(dir, cacheName)), `npm run build made no code cache for ${nodeVersion[0]}`);
+    assert.ok(fs.existsSync(CACHE), `npm run build made no code cache for ${VERSION}`);
     assert.is(r.startup, 'code cache: used');
   }
   assert.equal(listing(dir), before, 'tsinit wrote in .compile-cache');
@@ -222,13 +223,13 @@ function packageCopy() {
   fs.copyFileSync(path.join(root, 'package.json'), path.join(copy, 'package.json'));
   fs.symlinkSync(path.join(root, 'build'), path.join(copy, 'build'));
   fs.mkdirSync(path.join(copy, '.compile-cache'));
-  fs.copyFileSync(path.join(root, '.compile-cache', cacheName), path.join(copy, '.compile-cache', cacheName));
+  fs.copyFileSync(CACHE, path.join(copy, '.compile-cache', path.basename(CACHE)));
   return copy;
 }
 
 test('a code cache made from another build is not used: a bundle changed in one byte, at the same length, runs its new code', () => {
-  if (MAJOR < 22) {
-    console.log(`  skip: no code cache is made for Node ${MAJOR} (scripts/compile-cache.js says why)`);
+  if (CACHE === null) {
+    console.log(`  skip: no code cache is made for ${VERSION} (scripts/compile-cache.js says why)`);
     return;
   }
   const copy = packageCopy();
@@ -274,8 +275,8 @@ test('where the code cache cannot be made, the maker says so in one line, exits 
 });
 
 test('a code cache V8 refuses (made under other V8 flags) changes nothing but the time', () => {
-  if (MAJOR < 22) {
-    console.log(`  skip: no code cache is made for Node ${MAJOR} (scripts/compile-cache.js says why)`);
+  if (CACHE === null) {
+    console.log(`  skip: no code cache is made for ${VERSION} (scripts/compile-cache.js says why)`);
     return;
   }
   const r = cacheRun(path.dirname(path.dirname(CLI)), ['--', 'sh', '-c', 'exit 3'], [...launcherFlags(), '--max-lazy']);
